@@ -1,0 +1,347 @@
+//! Every command and flag, in one place. Each subcommand is handled by one function in
+//! `commands/`.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::profile::Duration;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "obsctl",
+    version,
+    about = "Stand up and keep honest an observability stack on Kubernetes",
+    long_about = "obsctl installs kube-prometheus-stack, Loki, Tempo and an OpenTelemetry Collector from one \
+                  declarative stack profile, wires Grafana's cross-links, turns SLOs into rules and alerts, \
+                  verifies the running stack end to end and estimates its cost.",
+    propagate_version = true
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// `--profile NAME|PATH`: a built-in profile (dev, production, ha) or a YAML file.
+#[derive(Debug, Clone, Args)]
+pub struct ProfileArg {
+    /// Built-in profile name (dev, production, ha) or path to a profile YAML file
+    #[arg(
+        short,
+        long,
+        env = "OBSCTL_PROFILE",
+        default_value = "dev",
+        value_name = "NAME|PATH"
+    )]
+    pub profile: String,
+}
+
+/// How to reach the cluster, like kubectl.
+#[derive(Debug, Clone, Args)]
+pub struct ClusterArgs {
+    /// Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config)
+    #[arg(long, value_name = "FILE")]
+    pub kubeconfig: Option<PathBuf>,
+    /// Kube context to use (default: the kubeconfig's current context)
+    #[arg(long, value_name = "NAME")]
+    pub context: Option<String>,
+}
+
+/// How Helm is found.
+#[derive(Debug, Clone, Args)]
+pub struct HelmArgs {
+    /// Helm executable (default: $OBSCTL_HELM, then `helm` on PATH)
+    #[arg(long, value_name = "PATH", env = "OBSCTL_HELM")]
+    pub helm: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum TableOrJson {
+    Table,
+    Json,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ReportFormat {
+    Table,
+    Json,
+    Markdown,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum CostFormat {
+    Table,
+    Json,
+    Csv,
+    Markdown,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Render Helm values, manifests and plan.json into a directory (no cluster needed)
+    Render(RenderArgs),
+    /// Show the releases in install order, their charts, namespaces and storage
+    Plan(PlanArgs),
+    /// Install or upgrade the stack: CRDs, kube-prometheus-stack, Loki and Tempo, the collector, manifests
+    Up(UpArgs),
+    /// Uninstall the stack in reverse order (volumes and CRDs are kept unless --purge-data)
+    Down(DownArgs),
+    /// Smoke-check the running stack, from workloads to a log line and a span read back
+    Verify(VerifyArgs),
+    /// Service level objectives: rules, budgets explained, budget reports
+    #[command(subcommand)]
+    Slo(SloCommand),
+    /// Estimate storage and monthly cost, and compare with commercial APM
+    Cost(CostArgs),
+    /// List, show and validate stack profiles
+    #[command(subcommand)]
+    Profile(ProfileCommand),
+    /// Print the JSON Schema of stack profiles (for editor completion)
+    Schema,
+    /// Print shell completions
+    Completions {
+        /// The shell
+        shell: clap_complete::Shell,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct RenderArgs {
+    #[command(flatten)]
+    pub profile: ProfileArg,
+    /// Output directory (replaced if it holds a previous render)
+    #[arg(short, long, value_name = "DIR")]
+    pub out: PathBuf,
+}
+
+#[derive(Debug, Args)]
+pub struct PlanArgs {
+    #[command(flatten)]
+    pub profile: ProfileArg,
+    #[command(flatten)]
+    pub cluster: ClusterArgs,
+    #[command(flatten)]
+    pub helm: HelmArgs,
+    /// Compare with the cluster: per release install / upgrade (changed values) / unchanged
+    #[arg(long)]
+    pub diff: bool,
+    #[arg(long, value_enum, default_value = "table")]
+    pub output: TableOrJson,
+}
+
+#[derive(Debug, Args)]
+pub struct UpArgs {
+    #[command(flatten)]
+    pub profile: ProfileArg,
+    #[command(flatten)]
+    pub cluster: ClusterArgs,
+    #[command(flatten)]
+    pub helm: HelmArgs,
+    /// Print the steps (with the full Helm argv) and change nothing; needs no cluster
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Do not ask for confirmation
+    #[arg(short, long)]
+    pub yes: bool,
+    /// Upgrade releases even when nothing changed
+    #[arg(long)]
+    pub force: bool,
+    /// Allow changes that lose data (volume shrink, storage class change, retention cut)
+    #[arg(long)]
+    pub allow_destructive: bool,
+    /// Timeout for each Helm release
+    #[arg(long, default_value = "10m", value_name = "DURATION")]
+    pub timeout: Duration,
+    #[arg(long, value_enum, default_value = "table")]
+    pub output: TableOrJson,
+}
+
+#[derive(Debug, Args)]
+pub struct DownArgs {
+    #[command(flatten)]
+    pub profile: ProfileArg,
+    #[command(flatten)]
+    pub cluster: ClusterArgs,
+    #[command(flatten)]
+    pub helm: HelmArgs,
+    /// Also delete the releases' PersistentVolumeClaims (lists them and asks first)
+    #[arg(long)]
+    pub purge_data: bool,
+    /// Do not ask for confirmation
+    #[arg(short, long)]
+    pub yes: bool,
+    /// Timeout for each Helm uninstall
+    #[arg(long, default_value = "5m", value_name = "DURATION")]
+    pub timeout: Duration,
+    #[arg(long, value_enum, default_value = "table")]
+    pub output: TableOrJson,
+}
+
+#[derive(Debug, Args)]
+pub struct VerifyArgs {
+    #[command(flatten)]
+    pub profile: ProfileArg,
+    #[command(flatten)]
+    pub cluster: ClusterArgs,
+    /// Reach Prometheus here instead of through the cluster
+    #[arg(long, value_name = "URL")]
+    pub prometheus_url: Option<String>,
+    /// Reach Alertmanager here instead of through the cluster
+    #[arg(long, value_name = "URL")]
+    pub alertmanager_url: Option<String>,
+    /// Reach Grafana here (credentials from GRAFANA_USER/GRAFANA_PASSWORD or GRAFANA_TOKEN)
+    #[arg(long, value_name = "URL")]
+    pub grafana_url: Option<String>,
+    /// Reach Loki here instead of through the cluster
+    #[arg(long, value_name = "URL")]
+    pub loki_url: Option<String>,
+    /// Reach Tempo here (query API; OTLP/HTTP push goes to --tempo-otlp-url or port 4318 of the same host)
+    #[arg(long, value_name = "URL")]
+    pub tempo_url: Option<String>,
+    /// Tempo's OTLP/HTTP receiver, when it is not port 4318 of --tempo-url
+    #[arg(long, value_name = "URL")]
+    pub tempo_otlp_url: Option<String>,
+    /// Run only these components: workloads, prometheus, alertmanager, grafana, loki, tempo, correlation
+    #[arg(long, value_delimiter = ',', value_name = "LIST")]
+    pub only: Vec<String>,
+    /// Bound for the whole run
+    #[arg(long, default_value = "30s", value_name = "DURATION")]
+    pub timeout: Duration,
+    #[arg(long, value_enum, default_value = "table")]
+    pub output: TableOrJson,
+    /// Also write a JUnit XML report here
+    #[arg(long, value_name = "FILE")]
+    pub junit: Option<PathBuf>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SloCommand {
+    /// Print the recording rules and multi-window multi-burn-rate alerts of the profile's SLOs
+    Rules(SloRulesArgs),
+    /// Explain error budgets and alert tiers, for the profile's SLOs or one objective
+    Explain(SloExplainArgs),
+    /// Query a live Prometheus: SLI, budget remaining, burn rates and policy state per SLO
+    Report(SloReportArgs),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum RuleFormat {
+    /// PrometheusRule custom resources (kube-prometheus-stack loads them)
+    PrometheusRule,
+    /// A plain Prometheus rule file (`promtool check rules` accepts it)
+    Prometheus,
+}
+
+#[derive(Debug, Args)]
+pub struct SloRulesArgs {
+    #[command(flatten)]
+    pub profile: ProfileArg,
+    #[arg(long, value_enum, default_value = "prometheus-rule")]
+    pub format: RuleFormat,
+    /// Write to this file instead of standard output
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct SloExplainArgs {
+    #[command(flatten)]
+    pub profile: ProfileArg,
+    /// Explain this objective (percent) instead of the profile's SLOs
+    #[arg(long, value_name = "PCT", requires = "window")]
+    pub objective: Option<f64>,
+    /// The SLO window with --objective, e.g. 30d
+    #[arg(long, value_name = "DURATION", requires = "objective")]
+    pub window: Option<Duration>,
+    /// Requests per window, to show the budget as a number of bad events
+    #[arg(long, value_name = "N")]
+    pub requests: Option<u64>,
+    #[arg(long, value_enum, default_value = "table")]
+    pub output: TableOrJson,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, ValueEnum)]
+pub enum BudgetState {
+    Healthy,
+    Low,
+    Exhausted,
+}
+
+#[derive(Debug, Args)]
+pub struct SloReportArgs {
+    #[command(flatten)]
+    pub profile: ProfileArg,
+    /// The Prometheus to query
+    #[arg(long, value_name = "URL")]
+    pub prometheus_url: String,
+    #[arg(long, value_enum, default_value = "table")]
+    pub output: ReportFormat,
+    /// Exit 1 when any SLO is at or below this state (a deploy gate)
+    #[arg(long, value_enum, value_name = "STATE")]
+    pub fail_on: Option<BudgetState>,
+    /// Bound for the queries
+    #[arg(long, default_value = "30s", value_name = "DURATION")]
+    pub timeout: Duration,
+}
+
+#[derive(Debug, Args)]
+pub struct CostArgs {
+    #[command(flatten)]
+    pub profile: ProfileArg,
+    #[arg(long, value_enum, default_value = "table")]
+    pub output: CostFormat,
+    /// A pricing catalog to use instead of the built-in one
+    #[arg(long, value_name = "FILE")]
+    pub pricing: Option<PathBuf>,
+    /// Write a bar chart of monthly costs (SVG or PNG, by extension)
+    #[arg(long, value_name = "FILE")]
+    pub chart: Option<PathBuf>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ProfileCommand {
+    /// List the built-in profiles
+    List {
+        #[arg(long, value_enum, default_value = "table")]
+        output: TableOrJson,
+    },
+    /// Print a profile with `extends` resolved and defaults filled in
+    Show {
+        /// Built-in name or path
+        name: String,
+    },
+    /// Validate profile files: schema, cross-field rules and the render lint
+    Validate {
+        /// Profile files
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+    },
+}
+
+impl clap::builder::ValueParserFactory for Duration {
+    type Parser = clap::builder::ValueParser;
+    fn value_parser() -> Self::Parser {
+        clap::builder::ValueParser::new(|s: &str| s.parse::<Duration>())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn cli_definition_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn durations_are_parsed_by_clap() {
+        let cli = Cli::try_parse_from(["obsctl", "verify", "--timeout", "45s"]).unwrap();
+        let Command::Verify(args) = cli.command else {
+            panic!("not verify")
+        };
+        assert_eq!(args.timeout.as_secs(), 45);
+        assert!(Cli::try_parse_from(["obsctl", "verify", "--timeout", "45x"]).is_err());
+    }
+}

@@ -1,0 +1,6 @@
+//! The Kubernetes API, through kube-rs: explicit calls, thin wrappers. Everything obsctl does to
+//! a cluster goes through here.
+
+mod client;
+
+pub use client::{connect, Target};

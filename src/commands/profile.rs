@@ -1,0 +1,81 @@
+use anyhow::{Context, Result};
+use serde_json::json;
+
+use crate::cli::{ProfileCommand, TableOrJson};
+use crate::error::{Outcome, UsageError};
+use crate::output::{print_json, Table};
+use crate::profile::{self, builtin_names};
+
+pub fn run(cmd: ProfileCommand) -> Result<Outcome> {
+    match cmd {
+        ProfileCommand::List { output } => list(output),
+        ProfileCommand::Show { name } => show(&name),
+        ProfileCommand::Validate { files } => validate(&files),
+    }
+}
+
+fn list(output: TableOrJson) -> Result<Outcome> {
+    let mut rows = Vec::new();
+    for name in builtin_names() {
+        let loaded =
+            profile::load(name).with_context(|| format!("loading built-in profile `{name}`"))?;
+        rows.push((
+            name,
+            loaded.stack.extends.clone(),
+            loaded.stack.description.clone().unwrap_or_default(),
+        ));
+    }
+    match output {
+        TableOrJson::Json => print_json(&json!({
+            "profiles": rows.iter().map(|(n, e, d)| json!({"name": n, "extends": e, "description": d})).collect::<Vec<_>>()
+        }))?,
+        TableOrJson::Table => {
+            let mut table = Table::new(["NAME", "EXTENDS", "DESCRIPTION"]);
+            for (name, extends, description) in rows {
+                table.row([
+                    name.to_string(),
+                    extends.unwrap_or_else(|| "-".into()),
+                    description,
+                ]);
+            }
+            table.print()?;
+        }
+    }
+    Ok(Outcome::Success)
+}
+
+fn show(name: &str) -> Result<Outcome> {
+    let loaded = super::load_profile(name)?;
+    print!(
+        "{}",
+        serde_yaml::to_string(&loaded.stack).context("serializing the profile")?
+    );
+    Ok(Outcome::Success)
+}
+
+/// Validates every file and reports each; exit 2 when any is invalid.
+fn validate(files: &[std::path::PathBuf]) -> Result<Outcome> {
+    let mut invalid = 0;
+    for file in files {
+        let result = profile::load_file(file)
+            .map_err(anyhow::Error::from)
+            .and_then(|p| {
+                crate::render::render(&p)
+                    .map(|_| p)
+                    .map_err(anyhow::Error::from)
+            });
+        match result {
+            Ok(p) => println!("{}: ok (profile `{}`)", file.display(), p.stack.name),
+            Err(e) => {
+                eprintln!("{e:#}");
+                invalid += 1;
+            }
+        }
+    }
+    if invalid == 0 {
+        Ok(Outcome::Success)
+    } else {
+        // Each error was printed above; this line only counts them (and makes the exit code 2).
+        Err(UsageError(format!("{invalid} of {} profile(s) invalid", files.len())).into())
+    }
+}

@@ -1,0 +1,19 @@
+use anyhow::{Context, Result};
+
+use crate::cli::RenderArgs;
+use crate::error::Outcome;
+use crate::render::files;
+
+pub fn run(args: RenderArgs) -> Result<Outcome> {
+    let (_, rendered) = super::load_and_render(&args.profile.profile)?;
+    files::write(&rendered, &args.out)
+        .with_context(|| format!("writing the render to {}", args.out.display()))?;
+    eprintln!(
+        "rendered profile `{}`: {} releases, {} manifest files → {}",
+        rendered.profile,
+        rendered.releases.len(),
+        rendered.manifests.len(),
+        args.out.display()
+    );
+    Ok(Outcome::Success)
+}

@@ -1,0 +1,12 @@
+use anyhow::Result;
+
+use crate::error::Outcome;
+use crate::output::print_json;
+use crate::profile::Stack;
+
+pub fn run() -> Result<Outcome> {
+    let mut schema = schemars::schema_for!(Stack);
+    schema.insert("title".into(), "obsctl stack profile".into());
+    print_json(&schema)?;
+    Ok(Outcome::Success)
+}

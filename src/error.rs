@@ -1,0 +1,39 @@
+//! Exit codes: 0 success, 1 the job ran and found failures, 2 bad input or usage.
+
+use crate::profile::ProfileError;
+use crate::render::RenderError;
+
+/// Bad usage that clap cannot see (a malformed URL, an unknown component name, a missing TTY).
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct UsageError(pub String);
+
+/// What a command reports when it ran to the end.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// Everything passed (exit 0).
+    Success,
+    /// The job ran and found failures: a failed check, a failed install (exit 1).
+    Failures,
+}
+
+impl Outcome {
+    pub fn exit_code(self) -> u8 {
+        match self {
+            Outcome::Success => 0,
+            Outcome::Failures => 1,
+        }
+    }
+}
+
+/// 2 when the error (or any of its causes) is bad input, 1 otherwise.
+pub fn exit_code(error: &anyhow::Error) -> u8 {
+    let bad_input = error.chain().any(|cause| {
+        cause.is::<ProfileError>() || cause.is::<RenderError>() || cause.is::<UsageError>()
+    });
+    if bad_input {
+        2
+    } else {
+        1
+    }
+}

@@ -1,0 +1,98 @@
+//! Output for people and machines: tables on a TTY, plain lines when piped, JSON on request.
+//! JSON and tables go to stdout; diagnostics go to stderr.
+
+use std::io::{self, IsTerminal, Write};
+
+/// Whether stdout is a terminal (people) rather than a pipe or file (programs).
+pub fn stdout_is_tty() -> bool {
+    io::stdout().is_terminal()
+}
+
+/// Whether both ends of an interactive session are terminals (safe to ask a question).
+pub fn interactive() -> bool {
+    io::stdin().is_terminal() && io::stderr().is_terminal()
+}
+
+/// Prints a value as pretty JSON on stdout.
+pub fn print_json(value: &impl serde::Serialize) -> io::Result<()> {
+    let mut out = io::stdout().lock();
+    serde_json::to_writer_pretty(&mut out, value)?;
+    writeln!(out)
+}
+
+/// A plain text table: a header row and aligned columns. On a TTY the header is bold.
+pub struct Table {
+    header: Vec<String>,
+    rows: Vec<Vec<String>>,
+}
+
+impl Table {
+    pub fn new<S: Into<String>>(header: impl IntoIterator<Item = S>) -> Self {
+        Table {
+            header: header.into_iter().map(Into::into).collect(),
+            rows: Vec::new(),
+        }
+    }
+
+    pub fn row<S: Into<String>>(&mut self, cells: impl IntoIterator<Item = S>) {
+        self.rows.push(cells.into_iter().map(Into::into).collect());
+    }
+
+    /// Renders the table; `bold` puts ANSI bold on the header.
+    pub fn render(&self, bold: bool) -> String {
+        let columns = self.header.len();
+        let mut widths: Vec<usize> = self.header.iter().map(|h| h.chars().count()).collect();
+        for row in &self.rows {
+            for (i, cell) in row.iter().enumerate().take(columns) {
+                widths[i] = widths[i].max(cell.chars().count());
+            }
+        }
+        let line = |cells: &[String]| {
+            let mut s = String::new();
+            for (i, cell) in cells.iter().enumerate().take(columns) {
+                if i + 1 == columns {
+                    s.push_str(cell);
+                } else {
+                    s.push_str(&format!("{cell:<width$}  ", width = widths[i]));
+                }
+            }
+            s.trim_end().to_string()
+        };
+        let mut out = String::new();
+        let head = line(&self.header);
+        if bold {
+            out.push_str(&format!("\x1b[1m{head}\x1b[0m\n"));
+        } else {
+            out.push_str(&head);
+            out.push('\n');
+        }
+        for row in &self.rows {
+            out.push_str(&line(row));
+            out.push('\n');
+        }
+        out
+    }
+
+    /// Prints to stdout, bold header only on a TTY.
+    pub fn print(&self) -> io::Result<()> {
+        io::stdout()
+            .lock()
+            .write_all(self.render(stdout_is_tty()).as_bytes())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn columns_are_aligned_to_the_widest_cell() {
+        let mut t = Table::new(["NAME", "VERSION"]);
+        t.row(["kube-prometheus-stack", "88.5.3"]);
+        t.row(["loki", "18.11.0"]);
+        assert_eq!(
+            t.render(false),
+            "NAME                   VERSION\nkube-prometheus-stack  88.5.3\nloki                   18.11.0\n"
+        );
+    }
+}

@@ -1,0 +1,255 @@
+//! Stack profiles: the model, loading (a built-in name or a path), `extends` layering, and
+//! validation with source positions. Nothing here knows about Helm charts.
+
+mod builtin;
+pub mod collector;
+pub mod de;
+mod model;
+pub mod slo;
+pub mod types;
+mod validate;
+pub mod workload;
+pub mod yaml;
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+pub use builtin::{builtin_names, builtin_source};
+pub use model::*;
+pub use types::{DnsName, Duration, Quantity};
+use yaml::{Node, Pos};
+
+/// A loaded, validated profile: the model plus the merged YAML tree it came from (kept for the
+/// positions of later diagnostics).
+#[derive(Clone, Debug)]
+pub struct Profile {
+    pub stack: Stack,
+    /// The display name of the file the profile was selected by (`stacks/dev.yaml`, `./my.yaml`).
+    pub source: String,
+    pub root: Node,
+}
+
+/// Why a profile could not be loaded. Every variant names where, and what would be right.
+#[derive(Debug, thiserror::Error)]
+pub enum ProfileError {
+    #[error("{0}")]
+    Yaml(#[from] yaml::YamlError),
+    #[error("{0}")]
+    Schema(#[from] de::DeError),
+    #[error("{}", render_problems(.0))]
+    Invalid(Vec<Problem>),
+    #[error("cannot read profile `{path}`: {reason}")]
+    Read { path: String, reason: String },
+    #[error("{0}")]
+    UnknownBuiltin(String),
+}
+
+/// One broken cross-field rule, at the position of the key that has to change.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Problem {
+    pub pos: Pos,
+    pub path: String,
+    pub message: String,
+}
+
+impl fmt::Display for Problem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{}:{}:{}: `{}`: {}",
+            self.pos.source, self.pos.line, self.pos.col, self.path, self.message
+        )
+    }
+}
+
+fn render_problems(problems: &[Problem]) -> String {
+    problems
+        .iter()
+        .map(|p| p.to_string())
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// Where a profile comes from.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+enum Origin {
+    Builtin(String),
+    File(PathBuf),
+}
+
+impl Origin {
+    fn display(&self) -> String {
+        match self {
+            Origin::Builtin(name) => format!("stacks/{name}.yaml"),
+            Origin::File(path) => path.display().to_string(),
+        }
+    }
+
+    fn read(&self) -> Result<Vec<u8>, ProfileError> {
+        match self {
+            Origin::Builtin(name) => builtin_source(name)
+                .map(|s| s.as_bytes().to_vec())
+                .ok_or_else(|| ProfileError::UnknownBuiltin(unknown_builtin_message(name))),
+            Origin::File(path) => std::fs::read(path).map_err(|e| ProfileError::Read {
+                path: path.display().to_string(),
+                reason: e.to_string(),
+            }),
+        }
+    }
+}
+
+/// Loads a profile from `--profile NAME|PATH`. A value with a `/`, or ending in `.yaml`/`.yml`, or
+/// naming an existing file is a path; anything else is a built-in name.
+pub fn load(selector: &str) -> Result<Profile, ProfileError> {
+    let origin = if looks_like_path(selector) || Path::new(selector).is_file() {
+        Origin::File(PathBuf::from(selector))
+    } else {
+        Origin::Builtin(selector.to_string())
+    };
+    load_origin(origin)
+}
+
+/// Loads a profile from a file path, whatever it looks like.
+pub fn load_file(path: &Path) -> Result<Profile, ProfileError> {
+    load_origin(Origin::File(path.to_path_buf()))
+}
+
+fn looks_like_path(s: &str) -> bool {
+    s.contains('/') || s.contains('\\') || s.ends_with(".yaml") || s.ends_with(".yml")
+}
+
+fn load_origin(origin: Origin) -> Result<Profile, ProfileError> {
+    let source = origin.display();
+    let root = load_layered(origin, &mut Vec::new())?;
+    let stack: Stack = de::from_node(&root)?;
+    let problems = validate::check(&stack, &root);
+    if !problems.is_empty() {
+        return Err(ProfileError::Invalid(problems));
+    }
+    Ok(Profile {
+        stack,
+        source,
+        root,
+    })
+}
+
+/// Reads one file and, recursively, what it extends; returns the merged tree. `chain` holds the
+/// files being loaded, to refuse cycles.
+fn load_layered(origin: Origin, chain: &mut Vec<Origin>) -> Result<Node, ProfileError> {
+    let bytes = origin.read()?;
+    let node = yaml::parse(&origin.display(), &bytes)?;
+    if node.get("name").is_none() {
+        return Err(ProfileError::Invalid(vec![Problem {
+            pos: node.pos.clone(),
+            path: "name".into(),
+            message:
+                "missing required key `name`: every profile names itself, e.g. `name: my-stack`"
+                    .into(),
+        }]));
+    }
+    let Some(extends) = node.get("extends") else {
+        return Ok(node);
+    };
+    let parent_ref = match &extends.value {
+        yaml::Value::Str(s) if !s.trim().is_empty() => s.trim().to_string(),
+        _ => {
+            return Err(ProfileError::Invalid(vec![Problem {
+                pos: extends.pos.clone(),
+                path: "extends".into(),
+                message: format!(
+                    "expected a built-in profile name ({}) or a path to a YAML file, found {}",
+                    builtin_names().join(", "),
+                    extends.type_name()
+                ),
+            }]))
+        }
+    };
+    let parent = resolve_parent(&origin, &parent_ref);
+    chain.push(origin.clone());
+    if chain.contains(&parent) {
+        let cycle: Vec<String> = chain
+            .iter()
+            .chain(std::iter::once(&parent))
+            .map(Origin::display)
+            .collect();
+        return Err(ProfileError::Invalid(vec![Problem {
+            pos: extends.pos.clone(),
+            path: "extends".into(),
+            message: format!(
+                "profiles extend each other in a cycle ({}); remove one `extends`",
+                cycle.join(" → ")
+            ),
+        }]));
+    }
+    let parent_node = load_layered(parent.clone(), chain).map_err(|e| match e {
+        ProfileError::UnknownBuiltin(msg) | ProfileError::Read { reason: msg, .. } => {
+            ProfileError::Invalid(vec![Problem {
+                pos: extends.pos.clone(),
+                path: "extends".into(),
+                message: format!("cannot load `{parent_ref}`: {msg}"),
+            }])
+        }
+        other => other,
+    })?;
+    chain.pop();
+    Ok(yaml::merge(parent_node, node))
+}
+
+fn resolve_parent(child: &Origin, reference: &str) -> Origin {
+    if !looks_like_path(reference) {
+        return Origin::Builtin(reference.to_string());
+    }
+    match child {
+        Origin::File(path) => {
+            let dir = path.parent().unwrap_or_else(|| Path::new(""));
+            Origin::File(dir.join(reference))
+        }
+        // A built-in can only extend other built-ins; its path is taken as a name.
+        Origin::Builtin(_) => Origin::Builtin(
+            Path::new(reference)
+                .file_stem()
+                .map(|s| s.to_string_lossy().into_owned())
+                .unwrap_or_default(),
+        ),
+    }
+}
+
+fn unknown_builtin_message(name: &str) -> String {
+    let names = builtin_names();
+    let suggestion = names
+        .iter()
+        .map(|n| (strsim::jaro_winkler(n, name), n))
+        .filter(|(score, _)| *score >= 0.8)
+        .max_by(|a, b| a.0.total_cmp(&b.0))
+        .map(|(_, n)| format!("; did you mean `{n}`?"))
+        .unwrap_or_default();
+    format!(
+        "unknown profile `{name}`{suggestion} Built-in profiles: {}; or give a path to a YAML file",
+        names.join(", ")
+    )
+}
+
+/// The position of the node at `path` (keys), or of the deepest existing ancestor.
+pub fn position(root: &Node, path: &[&str]) -> Pos {
+    let mut node = root;
+    for key in path {
+        match node.get(key) {
+            Some(child) => node = child,
+            None => break,
+        }
+    }
+    node.pos.clone()
+}
+
+/// A position for messages about something that has no place in a file (a flag, a built-in).
+pub fn synthetic_pos(source: &str) -> Pos {
+    Pos {
+        source: Arc::from(source),
+        line: 1,
+        col: 1,
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,215 @@
+use std::fs;
+
+use super::*;
+
+fn write(dir: &tempfile::TempDir, name: &str, text: &str) -> PathBuf {
+    let path = dir.path().join(name);
+    fs::write(&path, text).unwrap();
+    path
+}
+
+fn error_text(result: Result<Profile, ProfileError>) -> String {
+    match result {
+        Ok(p) => panic!("expected an error, loaded `{}`", p.stack.name),
+        Err(e) => e.to_string(),
+    }
+}
+
+#[test]
+fn builtin_profiles_load_and_validate() {
+    for name in builtin_names() {
+        let p = load(name).unwrap_or_else(|e| panic!("{name}: {e}"));
+        assert_eq!(p.stack.name.as_str(), name);
+    }
+}
+
+#[test]
+fn production_matches_its_contract() {
+    let s = load("production").unwrap().stack;
+    assert_eq!(s.metrics.retention.to_string(), "30d");
+    assert_eq!(s.metrics.storage.to_string(), "100Gi");
+    assert_eq!(s.logs.retention.to_string(), "30d");
+    assert_eq!(s.logs.storage.to_string(), "50Gi");
+    assert_eq!(s.traces.storage.to_string(), "50Gi");
+    assert!(s.alertmanager.storage.is_some());
+    assert_eq!(
+        s.grafana
+            .persistence
+            .as_ref()
+            .map(|q| q.to_string())
+            .as_deref(),
+        Some("10Gi")
+    );
+    assert_eq!(
+        s.grafana.admin_secret.as_ref().map(|n| n.as_str()),
+        Some("grafana-admin")
+    );
+}
+
+#[test]
+fn ha_extends_production_and_goes_distributed() {
+    let s = load("ha").unwrap().stack;
+    assert_eq!(s.extends.as_deref(), Some("production"));
+    assert_eq!(s.metrics.replicas, 2);
+    assert_eq!(
+        s.metrics.retention.to_string(),
+        "30d",
+        "inherited from production"
+    );
+    assert_eq!(s.logs.mode, LogsMode::Distributed);
+    assert!(s.logs.object_storage.is_some());
+    assert!(s.traces.object_storage.is_some());
+}
+
+#[test]
+fn a_file_can_extend_a_builtin_and_override_deeply() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = write(
+        &dir,
+        "mine.yaml",
+        "name: mine\nextends: production\nmetrics:\n  retention: 15d\n",
+    );
+    let s = load(path.to_str().unwrap()).unwrap().stack;
+    assert_eq!(s.metrics.retention.to_string(), "15d");
+    assert_eq!(
+        s.metrics.storage.to_string(),
+        "100Gi",
+        "the rest of metrics comes from production"
+    );
+    assert_eq!(s.name.as_str(), "mine");
+}
+
+#[test]
+fn a_file_can_extend_a_relative_path() {
+    let dir = tempfile::tempdir().unwrap();
+    fs::create_dir(dir.path().join("base")).unwrap();
+    write(
+        &dir,
+        "base/common.yaml",
+        "name: common\nnamespace: observability\n",
+    );
+    let child = write(
+        &dir,
+        "child.yaml",
+        "name: child\nextends: base/common.yaml\n",
+    );
+    let s = load_file(&child).unwrap().stack;
+    assert_eq!(s.namespace.as_str(), "observability");
+}
+
+#[test]
+fn cyclic_extends_are_refused_with_the_cycle_named() {
+    let dir = tempfile::tempdir().unwrap();
+    write(&dir, "a.yaml", "name: a\nextends: ./b.yaml\n");
+    let b = write(&dir, "b.yaml", "name: b\nextends: ./a.yaml\n");
+    let text = error_text(load_file(&b));
+    assert!(text.contains("cycle"), "{text}");
+    assert!(
+        text.contains(":2:10:"),
+        "points at the extends value: {text}"
+    );
+}
+
+#[test]
+fn missing_extends_target_is_refused_at_its_position() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = write(&dir, "a.yaml", "name: a\nextends: ./nope.yaml\n");
+    let text = error_text(load_file(&p));
+    assert!(text.contains("a.yaml:2:10:"), "{text}");
+    assert!(text.contains("cannot load `./nope.yaml`"), "{text}");
+    let p = write(&dir, "b.yaml", "name: b\nextends: prodction\n");
+    let text = error_text(load_file(&p));
+    assert!(text.contains("did you mean `production`"), "{text}");
+}
+
+#[test]
+fn unknown_keys_get_a_suggestion_and_a_position() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = write(&dir, "a.yaml", "name: a\nmetrics:\n  retension: 30d\n");
+    let text = error_text(load_file(&p));
+    assert!(text.contains("a.yaml:3:3:"), "{text}");
+    assert!(text.contains("did you mean `retention`"), "{text}");
+}
+
+#[test]
+fn malformed_scalars_name_what_was_expected() {
+    let dir = tempfile::tempdir().unwrap();
+    for (body, at, expected) in [
+        ("metrics:\n  retention: 30x\n", ":3:14:", "invalid duration"),
+        (
+            "metrics:\n  storage: -5Gi\n",
+            ":3:12:",
+            "cannot be negative",
+        ),
+        ("namespace: Monitoring\n", ":2:12:", "DNS-1123"),
+        (
+            "logs:\n  mode: monolitic\n",
+            ":3:9:",
+            "did you mean `monolithic`",
+        ),
+        ("metrics:\n  replicas: -1\n", ":3:13:", ""),
+    ] {
+        let p = write(&dir, "a.yaml", &format!("name: a\n{body}"));
+        let text = error_text(load_file(&p));
+        assert!(text.contains(at), "{body}: {text}");
+        assert!(text.contains(expected), "{body}: {text}");
+    }
+}
+
+#[test]
+fn cross_field_rules_point_at_the_key_to_change() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = write(&dir, "a.yaml", "name: a\nlogs:\n  mode: distributed\n");
+    let text = error_text(load_file(&p));
+    assert!(text.contains("a.yaml:3:9:"), "{text}");
+    assert!(text.contains("needs object storage"), "{text}");
+
+    let p = write(&dir, "b.yaml", "name: b\nlogs:\n  replicas: 2\n");
+    let text = error_text(load_file(&p));
+    assert!(text.contains("b.yaml:3:13:"), "{text}");
+    assert!(text.contains("need object storage"), "{text}");
+}
+
+#[test]
+fn all_cross_field_problems_are_reported_together() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = write(
+        &dir,
+        "a.yaml",
+        "name: a\nlogs:\n  mode: distributed\nmetrics:\n  replicas: 0\n",
+    );
+    match load_file(&p) {
+        Err(ProfileError::Invalid(problems)) => assert_eq!(problems.len(), 2, "{problems:?}"),
+        other => panic!("expected two problems, got {other:?}"),
+    }
+}
+
+#[test]
+fn a_profile_without_a_name_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = write(&dir, "a.yaml", "namespace: x\n");
+    let text = error_text(load_file(&p));
+    assert!(text.contains("missing required key `name`"), "{text}");
+}
+
+#[test]
+fn values_passthrough_must_be_a_mapping() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = write(&dir, "a.yaml", "name: a\nlogs:\n  values: [1, 2]\n");
+    let text = error_text(load_file(&p));
+    assert!(text.contains("a.yaml:3:11:"), "{text}");
+    assert!(text.contains("expected a mapping of Helm values"), "{text}");
+}
+
+#[test]
+fn unknown_builtin_names_list_the_builtins() {
+    let text = error_text(load("prodution"));
+    assert!(text.contains("did you mean `production`"), "{text}");
+    assert!(text.contains("dev, production, ha"), "{text}");
+}
+
+#[test]
+fn a_missing_file_is_named() {
+    let text = error_text(load("./does/not/exist.yaml"));
+    assert!(text.contains("./does/not/exist.yaml"), "{text}");
+}

@@ -1,0 +1,43 @@
+//! The names that join telemetry across signals. The collector writes them, Loki indexes them,
+//! and Grafana's cross-links query by them: they are decided here once and used by both sides.
+
+/// A resource attribute on spans and logs, and the Loki stream label it becomes. Loki's OTLP
+/// endpoint turns the attribute's dots into underscores (`service.name` → `service_name`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct JoinLabel {
+    /// The OpenTelemetry resource attribute on spans and log records.
+    pub attribute: &'static str,
+    /// The Loki stream label.
+    pub loki_label: &'static str,
+}
+
+pub const SERVICE_NAME: JoinLabel = JoinLabel {
+    attribute: "service.name",
+    loki_label: "service_name",
+};
+pub const NAMESPACE: JoinLabel = JoinLabel {
+    attribute: "k8s.namespace.name",
+    loki_label: "k8s_namespace_name",
+};
+pub const POD: JoinLabel = JoinLabel {
+    attribute: "k8s.pod.name",
+    loki_label: "k8s_pod_name",
+};
+pub const CONTAINER: JoinLabel = JoinLabel {
+    attribute: "k8s.container.name",
+    loki_label: "k8s_container_name",
+};
+
+/// Labels Tempo's "logs for this span" link filters on. Every one is a Loki *index* label (the
+/// link's stream selector only matches index labels), present on spans from instrumented pods.
+pub const TRACE_TO_LOGS: [JoinLabel; 2] = [SERVICE_NAME, NAMESPACE];
+
+/// The structured-metadata key Loki's OTLP endpoint stores a log record's trace id under.
+pub const TRACE_ID_METADATA: &str = "trace_id";
+
+/// The label that span metrics and service-graph series carry for the service.
+pub const SPAN_METRICS_SERVICE: &str = "service";
+
+/// Exemplar labels that hold a trace id: Tempo's metrics generator writes `traceID`, OpenTelemetry
+/// SDKs and Prometheus client libraries usually write `trace_id`.
+pub const EXEMPLAR_TRACE_ID_LABELS: [&str; 2] = ["traceID", "trace_id"];

@@ -1,0 +1,299 @@
+//! The offline lint: re-checks rendered values against what the charts' own validation, Grafana's
+//! provisioning and Helm's `tpl` would refuse at install time, so a broken profile fails here, in
+//! milliseconds, instead of halfway through `obsctl up`.
+
+use std::collections::BTreeSet;
+use std::fmt;
+
+use serde_yaml::Value;
+
+use super::endpoints::{KPS_RELEASE, LOKI_RELEASE};
+use super::merge::get;
+use super::Rendered;
+
+/// One broken invariant, at a values path of one release.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Issue {
+    pub release: String,
+    pub path: String,
+    pub message: String,
+}
+
+impl fmt::Display for Issue {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: `{}`: {}", self.release, self.path, self.message)
+    }
+}
+
+struct Issues(Vec<Issue>);
+
+impl Issues {
+    fn add(&mut self, release: &str, path: &str, message: impl Into<String>) {
+        self.0.push(Issue {
+            release: release.into(),
+            path: path.into(),
+            message: message.into(),
+        });
+    }
+}
+
+/// Every invariant of a rendered stack; empty when it would install cleanly.
+pub fn lint(rendered: &Rendered) -> Vec<Issue> {
+    let mut issues = Issues(Vec::new());
+    for release in &rendered.releases {
+        no_template_braces(&release.name, &release.values, String::new(), &mut issues);
+    }
+    if let Some(kps) = rendered.release(KPS_RELEASE) {
+        datasources(&kps.values, &mut issues);
+        if get(&kps.values, &["crds", "enabled"]) != Some(&Value::Bool(false)) {
+            issues.add(KPS_RELEASE, "crds.enabled", "must be false: obsctl applies the CRDs itself, server-side (Helm never upgrades them)");
+        }
+    }
+    if let Some(loki) = rendered.release(LOKI_RELEASE) {
+        let loki_ds_header = rendered
+            .release(KPS_RELEASE)
+            .and_then(|kps| datasource(&kps.values, "loki"))
+            .and_then(|ds| get(ds, &["jsonData", "httpHeaderName1"]))
+            .and_then(Value::as_str)
+            == Some("X-Scope-OrgID");
+        loki_invariants(&loki.values, loki_ds_header, &mut issues);
+    }
+    issues.0
+}
+
+/// kube-prometheus-stack (and Loki's config) run values through Helm's `tpl`: a `{{` would be
+/// executed as a template.
+fn no_template_braces(release: &str, value: &Value, path: String, issues: &mut Issues) {
+    match value {
+        Value::String(s) if s.contains("{{") => issues.add(
+            release,
+            &path,
+            format!("contains `{{{{`, which Helm's tpl would execute: {s:?}"),
+        ),
+        Value::Mapping(map) => {
+            for (k, v) in map {
+                let key = k
+                    .as_str()
+                    .map(str::to_string)
+                    .unwrap_or_else(|| format!("{k:?}"));
+                let p = if path.is_empty() {
+                    key
+                } else {
+                    format!("{path}.{key}")
+                };
+                no_template_braces(release, v, p, issues);
+            }
+        }
+        Value::Sequence(items) => {
+            for (i, v) in items.iter().enumerate() {
+                no_template_braces(release, v, format!("{path}[{i}]"), issues);
+            }
+        }
+        _ => {}
+    }
+}
+
+fn datasource<'a>(kps: &'a Value, uid: &str) -> Option<&'a Value> {
+    get(kps, &["grafana", "additionalDataSources"])?
+        .as_sequence()?
+        .iter()
+        .find(|d| d.get("uid").and_then(Value::as_str) == Some(uid))
+}
+
+fn datasources(kps: &Value, issues: &mut Issues) {
+    const AT: &str = "grafana.additionalDataSources";
+    let Some(list) = get(kps, &["grafana", "additionalDataSources"]).and_then(Value::as_sequence)
+    else {
+        return;
+    };
+    let mut uids = BTreeSet::new();
+    for (i, ds) in list.iter().enumerate() {
+        match ds.get("uid").and_then(Value::as_str) {
+            None => issues.add(
+                KPS_RELEASE,
+                &format!("{AT}[{i}]"),
+                "has no `uid`; Grafana would generate one and every link to it would break",
+            ),
+            Some(uid) => {
+                if !uids.insert(uid.to_string()) {
+                    issues.add(
+                        KPS_RELEASE,
+                        &format!("{AT}[{i}].uid"),
+                        format!("uid `{uid}` is used twice"),
+                    );
+                }
+            }
+        }
+    }
+    let defaults = list
+        .iter()
+        .filter(|d| d.get("isDefault") == Some(&Value::Bool(true)))
+        .count();
+    if defaults != 1 {
+        issues.add(
+            KPS_RELEASE,
+            AT,
+            format!("{defaults} datasources are marked default; Grafana needs exactly one (more crash-loops it with \"Only one datasource per organization can be marked as default\")"),
+        );
+    }
+    for (i, ds) in list.iter().enumerate() {
+        let json: serde_json::Value = serde_json::to_value(ds).unwrap_or_default();
+        for (path, uid) in super::datasources::links(&json) {
+            if !uids.contains(&uid) {
+                issues.add(
+                    KPS_RELEASE,
+                    &format!("{AT}[{i}].{path}"),
+                    format!("links to datasource uid `{uid}`, which is not provisioned"),
+                );
+            }
+        }
+        lone_dollars(ds, format!("{AT}[{i}]"), issues);
+    }
+}
+
+/// Grafana expands `$VAR` in provisioning files; a literal `$` must be written `$$`.
+fn lone_dollars(value: &Value, path: String, issues: &mut Issues) {
+    match value {
+        Value::String(s) if s.replace("$$", "").contains('$') => issues.add(
+            KPS_RELEASE,
+            &path,
+            format!("has a lone `$` that Grafana would expand as an environment variable; write `$$`: {s:?}"),
+        ),
+        Value::Mapping(map) => {
+            for (k, v) in map {
+                lone_dollars(v, format!("{path}.{}", k.as_str().unwrap_or("?")), issues);
+            }
+        }
+        Value::Sequence(items) => {
+            for (i, v) in items.iter().enumerate() {
+                lone_dollars(v, format!("{path}[{i}]"), issues);
+            }
+        }
+        _ => {}
+    }
+}
+
+const OBJECT_STORES: [&str; 7] = ["s3", "gcs", "azure", "swift", "alibabacloud", "cos", "bos"];
+
+fn loki_invariants(v: &Value, grafana_sends_org_id: bool, issues: &mut Issues) {
+    let r = LOKI_RELEASE;
+    let s = |path: &[&str]| get(v, path).and_then(Value::as_str).map(str::to_string);
+    let n = |path: &[&str]| get(v, path).and_then(Value::as_u64);
+    let b = |path: &[&str]| get(v, path).and_then(Value::as_bool);
+
+    let storage_type = s(&["loki", "storage", "type"]).unwrap_or_else(|| "s3".into());
+    let object = OBJECT_STORES.contains(&storage_type.as_str());
+
+    // Schema: Loki refuses to start without one; v13 + tsdb + 24h is the only current choice.
+    match get(v, &["loki", "schemaConfig", "configs"]).and_then(Value::as_sequence) {
+        None => issues.add(r, "loki.schemaConfig.configs", "missing: Loki refuses to start without a schema (\"You must provide a schema_config\")"),
+        Some(configs) if configs.is_empty() => issues.add(r, "loki.schemaConfig.configs", "is empty; expected one entry with store tsdb, schema v13"),
+        Some(configs) => {
+            let last = configs.len() - 1;
+            let c = &configs[last];
+            let at = format!("loki.schemaConfig.configs[{last}]");
+            let field = |k: &str| c.get(k).and_then(Value::as_str).unwrap_or("").to_string();
+            if field("store") != "tsdb" {
+                issues.add(r, &format!("{at}.store"), "expected `tsdb` (boltdb-shipper is deprecated and removed in Loki 4)");
+            }
+            if field("schema") != "v13" {
+                issues.add(r, &format!("{at}.schema"), "expected `v13` (structured metadata and OTLP ingestion need it)");
+            }
+            if get(c, &["index", "period"]).and_then(Value::as_str) != Some("24h") {
+                issues.add(r, &format!("{at}.index.period"), "expected `24h` (the tsdb index period must be 24h)");
+            }
+            if field("object_store") != storage_type {
+                issues.add(r, &format!("{at}.object_store"), format!("`{}` does not match loki.storage.type `{storage_type}`", field("object_store")));
+            }
+        }
+    }
+
+    let mode = s(&["deploymentMode"]).unwrap_or_else(|| "Monolithic".into());
+    let single = n(&["singleBinary", "replicas"]).unwrap_or(0);
+    let scalable: u64 = ["read", "write", "backend"]
+        .iter()
+        .map(|c| n(&[c, "replicas"]).unwrap_or(3))
+        .sum();
+    let monolithic = matches!(mode.as_str(), "Monolithic" | "SingleBinary");
+    if monolithic {
+        if single == 0 {
+            issues.add(
+                r,
+                "singleBinary.replicas",
+                "must be at least 1 in monolithic mode",
+            );
+        }
+        if scalable > 0 {
+            issues.add(r, "read/write/backend.replicas", "must be 0 next to a single binary (\"more than zero replicas configured for both the monolithic and simple scalable targets\")");
+        }
+        if single > 1 && !object {
+            issues.add(r, "singleBinary.replicas", "more than 1 monolithic replica needs object storage (\"Cannot run more than 1 Monolithic replica without an object storage backend\")");
+        }
+    } else if !object {
+        issues.add(
+            r,
+            "loki.storage.type",
+            format!("{mode} mode needs object storage; `{storage_type}` is local"),
+        );
+    }
+    let replicas = if monolithic {
+        single
+    } else {
+        n(&["ingester", "replicas"]).unwrap_or(0)
+    };
+    let factor = n(&["loki", "commonConfig", "replication_factor"]).unwrap_or(3);
+    if factor > replicas.max(1) {
+        issues.add(
+            r,
+            "loki.commonConfig.replication_factor",
+            format!("{factor} copies of each stream with {replicas} replica(s): every push would fail (\"at least 2 live replicas required\"); expected at most {}", replicas.max(1)),
+        );
+    }
+
+    if b(&["test", "enabled"]).unwrap_or(true) && !b(&["lokiCanary", "enabled"]).unwrap_or(true) {
+        issues.add(
+            r,
+            "test.enabled",
+            "the Helm test needs the Loki canary; disable both or neither",
+        );
+    }
+    if b(&["loki", "auth_enabled"]).unwrap_or(true) && !grafana_sends_org_id {
+        issues.add(r, "loki.auth_enabled", "multi-tenancy is on but Grafana's Loki datasource sends no X-Scope-OrgID header (\"no org id\"); set `logs.tenant` or turn auth off");
+    }
+    let retention = s(&["loki", "limits_config", "retention_period"]).unwrap_or_default();
+    if !retention.is_empty() && retention != "0s" && retention != "0" {
+        if b(&["loki", "compactor", "retention_enabled"]) != Some(true) {
+            issues.add(
+                r,
+                "loki.compactor.retention_enabled",
+                "must be true, or retention_period is silently ignored",
+            );
+        }
+        if s(&["loki", "compactor", "delete_request_store"]).is_none() {
+            issues.add(
+                r,
+                "loki.compactor.delete_request_store",
+                "is required when retention is enabled (Loki ≥ 3.1)",
+            );
+        }
+    }
+    if b(&["minio", "enabled"]) == Some(true) && b(&["ignoreMinioDeprecation"]) != Some(true) {
+        issues.add(r, "minio.enabled", "the bundled MinIO is deprecated: the chart refuses it without ignoreMinioDeprecation; bring your own object storage");
+    }
+    for cache in ["chunksCache", "resultsCache"] {
+        if b(&[cache, "enabled"]).unwrap_or(true) {
+            match n(&[cache, "allocatedMemory"]) {
+                None => issues.add(r, &format!("{cache}.allocatedMemory"), "an enabled cache must be sized; the chart's default asks ~9.8 GiB and leaves pods Pending"),
+                Some(mib) if mib > 64 * 1024 => issues.add(r, &format!("{cache}.allocatedMemory"), format!("{mib} MiB is more than any node offers")),
+                Some(_) => {}
+            }
+        }
+    }
+    if object
+        && get(v, &["loki", "storage", "bucketNames", "chunks"])
+            .and_then(Value::as_str)
+            .is_none()
+    {
+        issues.add(r, "loki.storage.bucketNames.chunks", "object storage needs a chunks bucket (\"Please define loki.storage.bucketNames.chunks\")");
+    }
+}
