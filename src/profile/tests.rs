@@ -213,3 +213,29 @@ fn a_missing_file_is_named() {
     let text = error_text(load("./does/not/exist.yaml"));
     assert!(text.contains("./does/not/exist.yaml"), "{text}");
 }
+
+#[test]
+fn a_collector_sending_to_a_disabled_backend_needs_an_endpoint() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = write(
+        &dir,
+        "a.yaml",
+        "name: a\nlogs:\n  enabled: false\ncollector:\n  logs:\n    enabled: true\n",
+    );
+    let text = error_text(load_file(&p));
+    assert!(text.contains("a.yaml:6:14:"), "{text}");
+    assert!(text.contains("collector.logs.endpoint"), "{text}");
+    let ok = write(
+        &dir,
+        "b.yaml",
+        "name: b\nlogs:\n  enabled: false\ncollector:\n  logs:\n    enabled: true\n    endpoint: https://loki.example.com/otlp\n",
+    );
+    assert!(load_file(&ok).is_ok());
+    let bad = write(
+        &dir,
+        "c.yaml",
+        "name: c\ncollector:\n  traces:\n    endpoint: http://tempo:4317/v1\n",
+    );
+    let text = error_text(load_file(&bad));
+    assert!(text.contains("host:port"), "{text}");
+}

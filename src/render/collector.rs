@@ -5,7 +5,7 @@
 use serde_json::{json, Map, Value};
 
 use super::endpoints::Endpoints;
-use super::labels::{CONTAINER, NAMESPACE, POD, SERVICE_NAME};
+use super::labels::{CONTAINER, SERVICE_NAME};
 use super::resources::resources;
 use crate::profile::collector::{CollectorMode, Distribution, Pipeline};
 use crate::profile::Stack;
@@ -131,13 +131,33 @@ fn join_labels_processor() -> Value {
     })
 }
 
-/// The resource attributes the pipelines carry, and the Loki labels they become: the contract the
-/// Grafana wiring relies on.
-pub const LOKI_INDEX_LABELS: [&str; 4] = [
-    SERVICE_NAME.loki_label,
-    NAMESPACE.loki_label,
-    POD.loki_label,
-    CONTAINER.loki_label,
+/// Resource attributes the chart's `kubernetesAttributes` preset extracts onto every log record
+/// and span (opentelemetry-collector chart 0.170.0, `_config.tpl`). The presets are merged over our
+/// config, so this list is the chart's, not ours: the tests check the join labels against it.
+pub const KUBERNETES_ATTRIBUTES_PRESET: [&str; 23] = [
+    "k8s.namespace.name",
+    "k8s.pod.name",
+    "k8s.pod.uid",
+    "k8s.node.name",
+    "k8s.pod.start_time",
+    "k8s.deployment.name",
+    "k8s.replicaset.name",
+    "k8s.replicaset.uid",
+    "k8s.daemonset.name",
+    "k8s.daemonset.uid",
+    "k8s.job.name",
+    "k8s.job.uid",
+    "k8s.container.name",
+    "k8s.cronjob.name",
+    "k8s.statefulset.name",
+    "k8s.statefulset.uid",
+    "container.image.tag",
+    "container.image.name",
+    "k8s.cluster.uid",
+    "service.namespace",
+    "service.name",
+    "service.version",
+    "service.instance.id",
 ];
 
 #[cfg(test)]
@@ -206,6 +226,143 @@ mod tests {
         let v = values(&s, &e);
         assert_eq!(v["presets"]["logsCollection"]["enabled"], false);
         assert_eq!(v["mode"], "deployment");
+    }
+
+    /// The labels Grafana's links query by are the labels the collector's logs really carry in Loki.
+    #[test]
+    fn grafana_links_join_on_labels_the_collector_produces() {
+        use crate::render::labels::{
+            loki_label_for, LOKI_DEFAULT_INDEX_ATTRIBUTES, TRACE_ID_METADATA,
+        };
+        let rendered = crate::render::render(&load("production").unwrap()).unwrap();
+        let kps = &rendered.release("kube-prometheus-stack").unwrap().values;
+        let collector = &rendered.release("otel-collector").unwrap().values;
+        let datasources = kps["grafana"]["additionalDataSources"]
+            .as_sequence()
+            .unwrap();
+        let by_uid = |uid: &str| {
+            datasources
+                .iter()
+                .find(|d| d["uid"].as_str() == Some(uid))
+                .unwrap()
+        };
+
+        // Attributes on every record: what the Kubernetes attributes preset extracts, plus what
+        // our own resource processor inserts.
+        let mut produced: Vec<String> = KUBERNETES_ATTRIBUTES_PRESET
+            .iter()
+            .map(|a| a.to_string())
+            .collect();
+        for action in collector["config"]["processors"]["resource/join-labels"]["attributes"]
+            .as_sequence()
+            .unwrap()
+        {
+            produced.push(action["key"].as_str().unwrap().to_string());
+        }
+        assert_eq!(
+            collector["presets"]["kubernetesAttributes"]["enabled"].as_bool(),
+            Some(true)
+        );
+
+        let tags = by_uid("tempo")["jsonData"]["tracesToLogsV2"]["tags"]
+            .as_sequence()
+            .unwrap();
+        assert!(!tags.is_empty());
+        for tag in tags {
+            let attribute = tag["key"].as_str().unwrap();
+            let label = tag["value"].as_str().unwrap();
+            assert!(
+                produced.iter().any(|p| p == attribute),
+                "spans and logs never carry {attribute}"
+            );
+            assert!(
+                LOKI_DEFAULT_INDEX_ATTRIBUTES.contains(&attribute),
+                "Loki does not index {attribute}"
+            );
+            assert_eq!(
+                loki_label_for(attribute),
+                label,
+                "Loki calls {attribute} `{}`",
+                loki_label_for(attribute)
+            );
+        }
+
+        // Log records' trace ids: Loki stores them as structured metadata `trace_id`, which the
+        // label-type derived field matches.
+        let fields = by_uid("loki")["jsonData"]["derivedFields"]
+            .as_sequence()
+            .unwrap();
+        assert!(fields
+            .iter()
+            .any(|f| f["matcherType"].as_str() == Some("label")
+                && f["matcherRegex"].as_str() == Some(TRACE_ID_METADATA)));
+
+        // The collector sends to the same Services the datasources read from.
+        let loki_url = by_uid("loki")["url"].as_str().unwrap();
+        assert_eq!(
+            collector["config"]["exporters"][LOKI_EXPORTER]["endpoint"]
+                .as_str()
+                .unwrap(),
+            format!("{loki_url}/otlp")
+        );
+        let tempo_host = by_uid("tempo")["url"]
+            .as_str()
+            .unwrap()
+            .trim_start_matches("http://")
+            .split(':')
+            .next()
+            .unwrap()
+            .to_string();
+        let tempo_export = collector["config"]["exporters"][TEMPO_EXPORTER]["endpoint"]
+            .as_str()
+            .unwrap();
+        assert_eq!(tempo_export, format!("{tempo_host}:4317"));
+    }
+
+    #[test]
+    fn the_rendered_config_has_otlp_receivers_and_both_pipelines() {
+        let rendered = crate::render::render(&load("dev").unwrap()).unwrap();
+        let text = crate::render::files::contents(&rendered)
+            .into_iter()
+            .find(|(path, _)| path == "releases/otel-collector.values.yaml")
+            .unwrap()
+            .1;
+        let values: serde_yaml::Value =
+            serde_yaml::from_str(&text).expect("the values file parses as YAML");
+        let config = &values["config"];
+        let otlp = &config["receivers"]["otlp"]["protocols"];
+        assert!(otlp["grpc"]["endpoint"]
+            .as_str()
+            .unwrap()
+            .ends_with(":4317"));
+        assert!(otlp["http"]["endpoint"]
+            .as_str()
+            .unwrap()
+            .ends_with(":4318"));
+        let pipelines = &config["service"]["pipelines"];
+        assert_eq!(
+            pipelines["logs"]["exporters"][0].as_str(),
+            Some(LOKI_EXPORTER)
+        );
+        assert_eq!(
+            pipelines["traces"]["exporters"][0].as_str(),
+            Some(TEMPO_EXPORTER)
+        );
+        for signal in ["logs", "traces"] {
+            assert_eq!(
+                pipelines[signal]["receivers"][0].as_str(),
+                Some("otlp"),
+                "{signal}"
+            );
+            for exporter in pipelines[signal]["exporters"].as_sequence().unwrap() {
+                assert!(
+                    config["exporters"]
+                        .get(exporter.as_str().unwrap())
+                        .is_some(),
+                    "{exporter:?} is defined"
+                );
+            }
+        }
     }
 
     #[test]

@@ -41,3 +41,69 @@ pub const SPAN_METRICS_SERVICE: &str = "service";
 /// Exemplar labels that hold a trace id: Tempo's metrics generator writes `traceID`, OpenTelemetry
 /// SDKs and Prometheus client libraries usually write `trace_id`.
 pub const EXEMPLAR_TRACE_ID_LABELS: [&str; 2] = ["traceID", "trace_id"];
+
+/// Resource attributes Loki's OTLP endpoint indexes as stream labels by default (Loki 3.7,
+/// `distributor.otlp_config.default_resource_attributes_as_index_labels`). Everything else,
+/// `trace_id` included, becomes structured metadata, which a stream selector cannot match.
+pub const LOKI_DEFAULT_INDEX_ATTRIBUTES: [&str; 18] = [
+    "service.name",
+    "service.namespace",
+    "service.instance.id",
+    "deployment.environment",
+    "deployment.environment.name",
+    "cloud.region",
+    "cloud.availability_zone",
+    "k8s.cluster.name",
+    "k8s.namespace.name",
+    "k8s.pod.name",
+    "k8s.container.name",
+    "container.name",
+    "k8s.replicaset.name",
+    "k8s.deployment.name",
+    "k8s.statefulset.name",
+    "k8s.daemonset.name",
+    "k8s.cronjob.name",
+    "k8s.job.name",
+];
+
+/// The Loki label an OTLP resource attribute becomes: Loki replaces every character that is not a
+/// letter, digit or `_` with `_`.
+pub fn loki_label_for(attribute: &str) -> String {
+    attribute
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '_' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_join_label_is_the_loki_translation_of_its_attribute() {
+        for label in [SERVICE_NAME, NAMESPACE, POD, CONTAINER] {
+            assert_eq!(
+                loki_label_for(label.attribute),
+                label.loki_label,
+                "{label:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn trace_to_logs_only_joins_on_loki_index_labels() {
+        for label in TRACE_TO_LOGS {
+            assert!(
+                LOKI_DEFAULT_INDEX_ATTRIBUTES.contains(&label.attribute),
+                "{} is not indexed by Loki, so a stream selector on it matches nothing",
+                label.attribute
+            );
+        }
+    }
+}

@@ -7,7 +7,7 @@ use std::fmt;
 
 use serde_yaml::Value;
 
-use super::endpoints::{KPS_RELEASE, LOKI_RELEASE};
+use super::endpoints::{COLLECTOR_RELEASE, KPS_RELEASE, LOKI_RELEASE};
 use super::merge::get;
 use super::Rendered;
 
@@ -58,7 +58,46 @@ pub fn lint(rendered: &Rendered) -> Vec<Issue> {
             == Some("X-Scope-OrgID");
         loki_invariants(&loki.values, loki_ds_header, &mut issues);
     }
+    if let Some(collector) = rendered.release(COLLECTOR_RELEASE) {
+        collector_pipelines(&collector.values, &mut issues);
+    }
     issues.0
+}
+
+/// Every component a collector pipeline names must be defined (or be one the chart defines:
+/// its default receivers and processors, and what the presets add); otherwise the collector
+/// refuses to start.
+fn collector_pipelines(v: &Value, issues: &mut Issues) {
+    const CHART_DEFINED: [&str; 5] = [
+        "otlp",
+        "memory_limiter",
+        "batch",
+        "file_log",
+        "k8s_attributes",
+    ];
+    let Some(pipelines) = get(v, &["config", "service", "pipelines"]).and_then(Value::as_mapping)
+    else {
+        return;
+    };
+    for (signal, pipeline) in pipelines {
+        let signal = signal.as_str().unwrap_or("?");
+        for kind in ["receivers", "processors", "exporters"] {
+            let Some(names) = pipeline.get(kind).and_then(Value::as_sequence) else {
+                continue;
+            };
+            for name in names.iter().filter_map(Value::as_str) {
+                let defined = CHART_DEFINED.contains(&name)
+                    || get(v, &["config", kind, name]).is_some_and(|c| !c.is_null());
+                if !defined {
+                    issues.add(
+                        COLLECTOR_RELEASE,
+                        &format!("config.service.pipelines.{signal}.{kind}"),
+                        format!("names `{name}`, which is not defined under config.{kind}; the collector would refuse to start"),
+                    );
+                }
+            }
+        }
+    }
 }
 
 /// kube-prometheus-stack (and Loki's config) run values through Helm's `tpl`: a `{{` would be

@@ -355,3 +355,32 @@ fn golden_renders() {
         }
     }
 }
+
+#[test]
+fn a_collector_pipeline_naming_an_undefined_exporter_is_caught() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("p.yaml");
+    std::fs::write(
+        &path,
+        "name: x\ncollector:\n  values:\n    config:\n      service:\n        pipelines:\n          logs:\n            exporters: [otlp_http/nowhere]\n",
+    )
+    .unwrap();
+    let err = render(&load_file(&path).unwrap()).unwrap_err().to_string();
+    assert!(err.contains("otlp_http/nowhere"), "{err}");
+    assert!(
+        err.contains("config.service.pipelines.logs.exporters"),
+        "{err}"
+    );
+}
+
+#[test]
+fn the_collector_installs_after_the_backends_it_sends_to() {
+    let r = rendered("production");
+    let collector = r.release("otel-collector").unwrap();
+    assert_eq!(collector.needs, ["loki", "tempo"]);
+    assert_eq!(r.releases.last().unwrap().name, "otel-collector");
+    let lean = from_yaml("name: lean\ntraces:\n  enabled: false\n");
+    assert_eq!(lean.release("otel-collector").unwrap().needs, ["loki"]);
+    let none = from_yaml("name: none\ncollector:\n  enabled: false\n");
+    assert!(none.release("otel-collector").is_none());
+}
