@@ -33,9 +33,9 @@ pub struct Profile {
 /// Why a profile could not be loaded. Every variant names where, and what would be right.
 #[derive(Debug, thiserror::Error)]
 pub enum ProfileError {
-    #[error("{0}")]
+    #[error(transparent)]
     Yaml(#[from] yaml::YamlError),
-    #[error("{0}")]
+    #[error(transparent)]
     Schema(#[from] de::DeError),
     #[error("{}", render_problems(.0))]
     Invalid(Vec<Problem>),
