@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use super::collector::Collector;
 use super::slo::{Policy, Slo};
-use super::types::{parse_literal, DnsName, Duration, Quantity};
+use super::types::{parse_literal, Cpu, DnsName, Duration, Quantity};
 use super::workload::{Pricing, Workload};
 
 /// Helm values passed through untouched and merged last. Must be a mapping.
@@ -122,73 +122,6 @@ pub struct ResourceList {
     pub cpu: Option<Cpu>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub memory: Option<Quantity>,
-}
-
-/// A CPU quantity such as `250m` or `2`, kept as written and as millicores.
-#[derive(Clone, Debug, PartialEq)]
-pub struct Cpu {
-    millis: u64,
-    text: String,
-}
-
-impl Cpu {
-    pub fn millis(&self) -> u64 {
-        self.millis
-    }
-}
-
-impl std::str::FromStr for Cpu {
-    type Err = String;
-    fn from_str(text: &str) -> Result<Self, String> {
-        let invalid = || {
-            format!("invalid CPU quantity `{text}`: expected millicores such as `250m` or cores such as `1` or `0.5`")
-        };
-        let millis = if let Some(m) = text.strip_suffix('m') {
-            if m.is_empty() || !m.bytes().all(|b| b.is_ascii_digit()) {
-                return Err(invalid());
-            }
-            m.parse::<u64>().map_err(|_| invalid())?
-        } else {
-            let cores: f64 = text.parse().map_err(|_| invalid())?;
-            if !(cores.is_finite() && cores >= 0.0) || text.starts_with(['+', '-']) {
-                return Err(invalid());
-            }
-            (cores * 1000.0).round() as u64
-        };
-        Ok(Cpu {
-            millis,
-            text: text.to_string(),
-        })
-    }
-}
-
-impl<'de> Deserialize<'de> for Cpu {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let text = String::deserialize(deserializer)?;
-        text.parse().map_err(serde::de::Error::custom)
-    }
-}
-
-impl Serialize for Cpu {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(&self.text)
-    }
-}
-
-impl JsonSchema for Cpu {
-    fn schema_name() -> std::borrow::Cow<'static, str> {
-        "Cpu".into()
-    }
-    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
-        schemars::json_schema!({"type": "string", "pattern": "^([0-9]+m|[0-9]+(\\.[0-9]+)?)$",
-            "description": "CPU: millicores (250m) or cores (0.5, 2)"})
-    }
-}
-
-impl std::fmt::Display for Cpu {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.text)
-    }
 }
 
 /// Prometheus (with the Prometheus Operator, from kube-prometheus-stack).

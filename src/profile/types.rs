@@ -275,6 +275,54 @@ string_type!(
     "A DNS-1123 label: lowercase letters, digits and '-', at most 63 characters"
 );
 
+/// A CPU quantity such as `250m` or `2`, kept as written and as millicores.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Cpu {
+    millis: u64,
+    text: String,
+}
+
+impl Cpu {
+    pub fn millis(&self) -> u64 {
+        self.millis
+    }
+}
+
+impl FromStr for Cpu {
+    type Err = String;
+    fn from_str(text: &str) -> Result<Self, String> {
+        let invalid = || {
+            format!("invalid CPU quantity `{text}`: expected millicores such as `250m` or cores such as `1` or `0.5`")
+        };
+        let millis = if let Some(m) = text.strip_suffix('m') {
+            if m.is_empty() || !m.bytes().all(|b| b.is_ascii_digit()) {
+                return Err(invalid());
+            }
+            m.parse::<u64>().map_err(|_| invalid())?
+        } else {
+            if text.starts_with(['+', '-']) {
+                return Err(invalid());
+            }
+            let cores: f64 = text.parse().map_err(|_| invalid())?;
+            if !(cores.is_finite() && cores >= 0.0) {
+                return Err(invalid());
+            }
+            (cores * 1000.0).round() as u64
+        };
+        Ok(Cpu {
+            millis,
+            text: text.to_string(),
+        })
+    }
+}
+
+string_type!(
+    Cpu,
+    "Cpu",
+    "^([0-9]+m|[0-9]+(\\.[0-9]+)?)$",
+    "CPU: millicores (250m) or cores (0.5, 2)"
+);
+
 /// Builds a value for tests and built-in defaults; panics only on a literal the code itself wrote.
 pub fn parse_literal<T: FromStr<Err = String>>(text: &str) -> T {
     match text.parse() {
@@ -337,6 +385,16 @@ mod tests {
         assert_eq!(format_bytes_binary(100 << 30), "100Gi");
         assert_eq!(format_bytes_binary(3 << 29), "1536Mi");
         assert_eq!(format_bytes_binary(1000), "1000");
+    }
+
+    #[test]
+    fn cpu_takes_millicores_or_cores() {
+        assert_eq!("250m".parse::<Cpu>().unwrap().millis(), 250);
+        assert_eq!("0.5".parse::<Cpu>().unwrap().millis(), 500);
+        assert_eq!("2".parse::<Cpu>().unwrap().millis(), 2000);
+        for bad in ["", "m", "-1", "1.5m", "two", "inf"] {
+            assert!(bad.parse::<Cpu>().is_err(), "{bad} should be refused");
+        }
     }
 
     #[test]
