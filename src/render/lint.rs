@@ -336,3 +336,183 @@ fn loki_invariants(v: &Value, grafana_sends_org_id: bool, issues: &mut Issues) {
         issues.add(r, "loki.storage.bucketNames.chunks", "object storage needs a chunks bucket (\"Please define loki.storage.bucketNames.chunks\")");
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::profile::load;
+    use crate::render::render_unchecked;
+
+    fn production() -> Rendered {
+        render_unchecked(&load("production").unwrap().stack)
+    }
+
+    fn values_mut<'a>(r: &'a mut Rendered, release: &str) -> &'a mut Value {
+        &mut r
+            .releases
+            .iter_mut()
+            .find(|x| x.name == release)
+            .unwrap()
+            .values
+    }
+
+    fn set(v: &mut Value, path: &str, new: Value) {
+        let mut cur = v;
+        for key in path.split('.') {
+            if cur.get(key).is_none() {
+                cur[key] = Value::Mapping(Default::default());
+            }
+            cur = &mut cur[key];
+        }
+        *cur = new;
+    }
+
+    fn datasource_mut<'a>(r: &'a mut Rendered, uid: &str) -> &'a mut Value {
+        values_mut(r, KPS_RELEASE)["grafana"]["additionalDataSources"]
+            .as_sequence_mut()
+            .unwrap()
+            .iter_mut()
+            .find(|d| d["uid"].as_str() == Some(uid))
+            .unwrap()
+    }
+
+    fn messages(r: &Rendered) -> String {
+        lint(r)
+            .iter()
+            .map(|i| i.to_string())
+            .collect::<Vec<_>>()
+            .join("\n")
+    }
+
+    #[test]
+    fn the_shipped_profiles_are_clean() {
+        for name in crate::profile::builtin_names() {
+            let r = render_unchecked(&load(name).unwrap().stack);
+            assert_eq!(lint(&r), vec![], "{name}");
+        }
+    }
+
+    #[test]
+    fn two_default_datasources_are_refused() {
+        let mut r = production();
+        datasource_mut(&mut r, "loki")["isDefault"] = Value::Bool(true);
+        assert!(
+            messages(&r).contains("2 datasources are marked default"),
+            "{}",
+            messages(&r)
+        );
+    }
+
+    #[test]
+    fn a_link_to_a_missing_uid_is_refused() {
+        let mut r = production();
+        datasource_mut(&mut r, "tempo")["jsonData"]["tracesToLogsV2"]["datasourceUid"] =
+            Value::from("logs");
+        let m = messages(&r);
+        assert!(m.contains("tracesToLogsV2.datasourceUid"), "{m}");
+        assert!(m.contains("uid `logs`, which is not provisioned"), "{m}");
+    }
+
+    #[test]
+    fn a_datasource_without_uid_or_with_a_duplicate_is_refused() {
+        let mut r = production();
+        datasource_mut(&mut r, "alertmanager")["uid"] = Value::from("loki");
+        assert!(messages(&r).contains("uid `loki` is used twice"));
+        let mut r = production();
+        datasource_mut(&mut r, "alertmanager")
+            .as_mapping_mut()
+            .unwrap()
+            .remove("uid");
+        assert!(messages(&r).contains("has no `uid`"));
+    }
+
+    #[test]
+    fn lone_dollars_and_template_braces_are_refused() {
+        let mut r = production();
+        datasource_mut(&mut r, "loki")["jsonData"]["derivedFields"][0]["url"] =
+            Value::from("${__value.raw}");
+        assert!(messages(&r).contains("lone `$`"), "{}", messages(&r));
+        let mut r = production();
+        set(
+            values_mut(&mut r, LOKI_RELEASE),
+            "gateway.podAnnotations.x",
+            Value::from("{{ .Release.Name }}"),
+        );
+        let m = messages(&r);
+        assert!(
+            m.contains("gateway.podAnnotations.x") && m.contains("tpl"),
+            "{m}"
+        );
+    }
+
+    #[test]
+    fn loki_chart_rules_are_enforced() {
+        // Each case: the edits to production's Loki values, and what the lint must say.
+        let cases: Vec<(Vec<(&str, Value)>, &str)> = vec![
+            (
+                vec![("loki.schemaConfig", Value::Null)],
+                "refuses to start without a schema",
+            ),
+            (
+                vec![("test.enabled", Value::Bool(true))],
+                "needs the Loki canary",
+            ),
+            (
+                vec![("loki.auth_enabled", Value::Bool(true))],
+                "X-Scope-OrgID",
+            ),
+            (
+                vec![("loki.compactor.retention_enabled", Value::Bool(false))],
+                "silently ignored",
+            ),
+            (
+                vec![("minio.enabled", Value::Bool(true))],
+                "ignoreMinioDeprecation",
+            ),
+            (
+                vec![("chunksCache.allocatedMemory", Value::Null)],
+                "must be sized",
+            ),
+            (vec![("read.replicas", Value::from(3))], "simple scalable"),
+            (
+                vec![("singleBinary.replicas", Value::from(2))],
+                "needs object storage",
+            ),
+        ];
+        for (edits, expected) in cases {
+            let mut r = production();
+            for (path, value) in &edits {
+                set(values_mut(&mut r, LOKI_RELEASE), path, value.clone());
+            }
+            let m = messages(&r);
+            assert!(
+                m.contains(expected),
+                "{edits:?}: expected `{expected}` in:\n{m}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_schema_that_does_not_match_the_store_is_refused() {
+        let mut r = production();
+        set(
+            values_mut(&mut r, LOKI_RELEASE),
+            "loki.storage.type",
+            Value::from("s3"),
+        );
+        let m = messages(&r);
+        assert!(m.contains("does not match loki.storage.type `s3`"), "{m}");
+        assert!(m.contains("bucketNames.chunks"), "{m}");
+    }
+
+    #[test]
+    fn kube_prometheus_stack_must_leave_crds_to_obsctl() {
+        let mut r = production();
+        set(
+            values_mut(&mut r, KPS_RELEASE),
+            "crds.enabled",
+            Value::Bool(true),
+        );
+        assert!(messages(&r).contains("crds.enabled"));
+    }
+}
