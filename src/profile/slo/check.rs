@@ -67,6 +67,22 @@ pub fn warnings(stack: &Stack, root: &Node) -> Vec<Problem> {
             );
         }
         for tier in slo.enabled_tiers() {
+            let burn = tier.burn_rate(&slo.window);
+            if burn < super::Exact::ratio(1, 2) {
+                out.add(
+                    i,
+                    &["window"],
+                    format!(
+                        "the {} tier's burn rate is only {}× ({}% of a {} budget in {}): it fires on traffic that would spend {}% of the budget over the whole window; use a window of 28d or more, or `ticket: false`",
+                        tier.describe(),
+                        burn.decimal(3),
+                        tier.budget_percent,
+                        slo.window,
+                        tier.long_window(),
+                        (burn * super::Exact::int(100)).decimal(1),
+                    ),
+                );
+            }
             if !tier.can_fire(&slo.objective, &slo.window) {
                 out.add(
                     i,
