@@ -15,6 +15,7 @@ pub(super) fn check(stack: &Stack, root: &Node) -> Vec<Problem> {
     check_traces(stack, &mut problems);
     check_grafana(stack, &mut problems);
     check_collector(stack, &mut problems);
+    problems.list.extend(super::slo::check_slos(stack, root));
     problems.list
 }
 
