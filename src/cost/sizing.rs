@@ -402,13 +402,18 @@ pub fn state(
         )),
     );
     a.insert("assumed_bytes".into(), json!(bytes));
-    if claim.is_none() {
+    let in_memory = claim.is_none();
+    if in_memory {
         a.insert(
             "volume".into(),
             json!("none: the state lives in the pod and is lost when it restarts"),
         );
     }
-    volume_component(component, bytes, 0.0, claim, a, "")
+    let mut sizing = volume_component(component, bytes, 0.0, claim, a, "");
+    if in_memory {
+        sizing.storage_bytes = bytes;
+    }
+    sizing
 }
 
 pub fn alertmanager(claim: Option<VolumeClaim>) -> ComponentSizing {
@@ -627,6 +632,11 @@ mod tests {
     fn state_without_a_volume_costs_nothing_and_says_so() {
         let est = alertmanager(None);
         assert_eq!(est.volumes, 0);
+        assert_eq!(est.volume_bytes, 0.0);
+        assert_eq!(
+            est.storage_bytes, ALERTMANAGER_STATE_BYTES,
+            "kept, in memory"
+        );
         assert!(est.recommended.is_none());
         assert!(est.assumptions["volume"].as_str().unwrap().contains("lost"));
         let est = grafana(Some((parse_literal("10Gi"), 1)));
