@@ -8,6 +8,7 @@
 pub mod cli;
 pub mod cluster;
 pub mod commands;
+pub mod cost;
 pub mod error;
 pub mod output;
 pub mod profile;

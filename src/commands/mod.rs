@@ -1,6 +1,7 @@
 //! One function per subcommand. Each loads what it needs, calls into the library and prints.
 
 mod completions;
+mod cost;
 mod plan;
 mod profile;
 mod render;
@@ -22,7 +23,8 @@ pub fn run(cli: Cli) -> Result<Outcome> {
         Command::Schema => schema::run(),
         Command::Completions { shell } => completions::run(shell),
         Command::Slo(cmd) => slo::run(cmd),
-        Command::Up(_) | Command::Down(_) | Command::Verify(_) | Command::Cost(_) => {
+        Command::Cost(args) => cost::run(args),
+        Command::Up(_) | Command::Down(_) | Command::Verify(_) => {
             anyhow::bail!("this command is not built yet")
         }
     }
