@@ -101,18 +101,42 @@ fn next_ladder(gib: u64) -> u64 {
     ladder_at_least(((gib + 1) << 30) as f64)
 }
 
-/// The smallest ladder size whose usable share holds `counted` and whose whole holds `peak`.
-pub fn recommend(counted: f64, peak: f64) -> Quantity {
-    let mut gib = ladder_at_least(counted.max(peak));
-    // The usable share is 80%, so at most a handful of steps are needed; the bound is defensive.
-    for _ in 0..10_000 {
+/// Volumes above this (1 EiB) are not a thing to recommend: such data belongs in object storage.
+const MAX_VOLUME_GIB: u64 = 1 << 30;
+
+/// The smallest ladder size whose usable share holds `counted` and whose whole holds `peak`;
+/// None when no volume could (more than 1 EiB, or a figure that overflowed).
+pub fn recommend(counted: f64, peak: f64) -> Option<Quantity> {
+    // The share render keeps usable, taken from its own function rather than a second constant.
+    let share = usable_bytes(1 << 40) as f64 / (1u64 << 40) as f64;
+    let start = (counted / share).max(peak);
+    if !start.is_finite() || start / GIB > MAX_VOLUME_GIB as f64 {
+        return None;
+    }
+    // `start` is the answer but for rounding: `share` was floored to the MiB, which inflates
+    // `start` by up to a millionth; start just below it and step up.
+    let mut gib = ladder_at_least(start * (1.0 - 1e-6));
+    for _ in 0..100 {
+        if gib > MAX_VOLUME_GIB {
+            return None;
+        }
         let bytes = gib << 30;
         if usable_bytes(bytes) as f64 >= counted && bytes as f64 >= peak {
-            break;
+            return Some(Quantity::from_bytes(bytes));
         }
         gib = next_ladder(gib);
     }
-    Quantity::from_bytes(gib << 30)
+    None
+}
+
+/// What to say when no volume size fits.
+const NO_VOLUME_FITS: &str = "no volume size fits (over 1 EiB): keep this data in object storage";
+
+fn recommendation_text(q: &Option<Quantity>) -> String {
+    match q {
+        Some(q) => format!("use at least `{q}`"),
+        None => NO_VOLUME_FITS.to_string(),
+    }
 }
 
 /// GiB with one decimal; MiB below 1 GiB so small figures do not read as zero.
@@ -153,7 +177,7 @@ pub fn prometheus(stack: &Stack, active_series: u64) -> ComponentSizing {
     let per_second = active_series as f64 / interval as f64;
     let largest = largest_block_secs(retention);
     // A block goes only once all of it is past the retention: up to one largest block more.
-    let kept_secs = retention + largest;
+    let kept_secs = retention.saturating_add(largest);
     let samples_in_retention = samples(active_series, interval, retention);
     let samples_kept = samples(active_series, interval, kept_secs);
     let blocks_kept = kept_secs.div_ceil(largest);
@@ -182,16 +206,18 @@ pub fn prometheus(stack: &Stack, active_series: u64) -> ComponentSizing {
         let per_day = (counted - wal - head_chunks) / (kept_secs as f64 / DAY);
         let days = ((usable - wal - head_chunks).max(0.0) / per_day).floor();
         Some(format!(
-            "metrics: the volume `{requested}` is too small: Prometheus keeps {counted} under retentionSize {size}, so it deletes blocks after about {days} days instead of {retention} (data loss); use at least `{recommended}`",
+            "metrics: the volume `{requested}` is too small: Prometheus keeps {counted} under retentionSize {size}, so it deletes blocks after about {days} days instead of {retention} (data loss); {advice}",
             counted = gib(counted),
             size = retention_size(requested.bytes()),
             retention = m.retention,
+            advice = recommendation_text(&recommended),
         ))
     } else if (requested.bytes() as f64) < peak {
         Some(format!(
-            "metrics: the volume `{requested}` has no room for compaction ({}) beside {} of data: the disk can fill; use at least `{recommended}`",
+            "metrics: the volume `{requested}` has no room for compaction ({}) beside {} of data: the disk can fill; {}",
             gib(compaction),
-            gib(counted)
+            gib(counted),
+            recommendation_text(&recommended),
         ))
     } else {
         None
@@ -253,7 +279,7 @@ pub fn prometheus(stack: &Stack, active_series: u64) -> ComponentSizing {
         volume_bytes: peak,
         volumes,
         requested: Some(requested),
-        recommended: Some(recommended),
+        recommended,
         object_storage_bytes: 0.0,
         warning,
         assumptions: a,
@@ -470,8 +496,9 @@ fn volume_component(
             _ => "the disk can fill".to_string(),
         };
         format!(
-            "{component}: the volume `{requested}` is too small for an estimated {}: {consequence}; use at least `{recommended}`",
-            gib(need)
+            "{component}: the volume `{requested}` is too small for an estimated {}: {consequence}; {}",
+            gib(need),
+            recommendation_text(&recommended),
         )
     });
     ComponentSizing {
@@ -480,7 +507,7 @@ fn volume_component(
         volume_bytes: need,
         volumes,
         requested: Some(requested),
-        recommended: Some(recommended),
+        recommended,
         object_storage_bytes: bucket,
         warning,
         assumptions: a,
@@ -563,13 +590,32 @@ mod tests {
         // render keeps 80%: 8GiB usable of 10Gi.
         assert_eq!(usable_bytes(10 << 30), 8 << 30);
         assert_eq!(usable_bytes(3 << 30), 2457 << 20);
-        assert_eq!(recommend(8.0 * GIB, 8.0 * GIB).to_string(), "10Gi");
-        assert_eq!(recommend(8.1 * GIB, 8.1 * GIB).to_string(), "15Gi");
-        assert_eq!(recommend(70.0 * GIB, 70.0 * GIB).to_string(), "90Gi");
-        assert_eq!(recommend(0.01 * GIB, 0.01 * GIB).to_string(), "1Gi");
+        assert_eq!(recommend(8.0 * GIB, 8.0 * GIB).unwrap().to_string(), "10Gi");
+        assert_eq!(recommend(8.1 * GIB, 8.1 * GIB).unwrap().to_string(), "15Gi");
+        assert_eq!(
+            recommend(70.0 * GIB, 70.0 * GIB).unwrap().to_string(),
+            "90Gi"
+        );
+        assert_eq!(
+            recommend(0.01 * GIB, 0.01 * GIB).unwrap().to_string(),
+            "1Gi"
+        );
         // The whole volume must also hold the peak (compaction room).
-        assert_eq!(recommend(1.0 * GIB, 9.5 * GIB).to_string(), "10Gi");
-        assert_eq!(recommend(900.0 * GIB, 900.0 * GIB).to_string(), "1150Gi");
+        assert_eq!(recommend(1.0 * GIB, 9.5 * GIB).unwrap().to_string(), "10Gi");
+        assert_eq!(
+            recommend(900.0 * GIB, 900.0 * GIB).unwrap().to_string(),
+            "1150Gi"
+        );
+        // Far beyond any volume, or not a number: no recommendation, no overflow.
+        assert_eq!(recommend(1e20, 1e20), None);
+        assert_eq!(recommend(f64::INFINITY, 0.0), None);
+        assert_eq!(recommend(f64::NAN, f64::NAN), None);
+        // Large but possible: the search starts near the answer.
+        let petabytes = recommend(13.5e6 * GIB, 13.5e6 * GIB).unwrap();
+        assert_eq!(petabytes.to_string(), "16875000Gi");
+        let big = recommend(4e15, 4e15).unwrap();
+        assert!(usable_bytes(big.bytes()) as f64 >= 4e15, "{big}");
+        assert!((big.bytes() as f64) < 4e15 / 0.8 * 1.01, "{big}");
     }
 
     #[test]

@@ -232,9 +232,9 @@ impl JsonSchema for ByteSize {
         "ByteSize".into()
     }
     fn json_schema(_: &mut SchemaGenerator) -> Schema {
-        json_schema!({"type": "string",
+        json_schema!({"type": ["string", "integer"], "minimum": 0,
             "pattern": "^[0-9]+(\\.[0-9]+)? ?(KiB|MiB|GiB|TiB|PiB|kB|KB|MB|GB|TB|PB|Ki|Mi|Gi|Ti|Pi|k|M|G|T|P|B)?$",
-            "description": "An amount of data: 20GiB, 20GB, 20Gi or plain bytes"})
+            "description": "An amount of data: 20GiB, 20GB, 20Gi, or a number of bytes"})
     }
 }
 
@@ -315,6 +315,26 @@ mod tests {
             let err = bad.parse::<ByteSize>().unwrap_err();
             assert!(err.contains("expected an amount of data"), "{bad}: {err}");
         }
+    }
+
+    #[test]
+    fn workload_rules_report_at_the_key_to_change() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("p.yaml");
+        std::fs::write(
+            &path,
+            "name: p\ntraces: {enabled: false}\nworkload:\n  traces: {spansPerSecond: 5, bytesPerSpan: 0}\n  logs: {ingestPerDay: 1GiB, bytesPerEvent: 0}\n",
+        )
+        .unwrap();
+        let err = crate::profile::load_file(&path).unwrap_err().to_string();
+        let lines: Vec<&str> = err.lines().collect();
+        assert_eq!(lines.len(), 3, "{err}");
+        assert!(lines[0].ends_with("p.yaml:4:45: `workload.traces.bytesPerSpan`: a span has at least a trace id and a span id; expected at least 1 byte (leave the key out for the 500-byte default)"), "{err}");
+        assert!(lines[1].contains("p.yaml:4:28: `workload.traces.spansPerSecond`: spans are expected but `traces.enabled` is false"), "{err}");
+        assert!(
+            lines[2].contains("p.yaml:5:45: `workload.logs.bytesPerEvent`"),
+            "{err}"
+        );
     }
 
     #[test]
