@@ -12,3 +12,4 @@ pub mod error;
 pub mod output;
 pub mod profile;
 pub mod render;
+pub mod verify;

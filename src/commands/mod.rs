@@ -5,6 +5,7 @@ mod plan;
 mod profile;
 mod render;
 mod schema;
+mod verify;
 
 use anyhow::{Context, Result};
 
@@ -20,11 +21,8 @@ pub fn run(cli: Cli) -> Result<Outcome> {
         Command::Profile(cmd) => profile::run(cmd),
         Command::Schema => schema::run(),
         Command::Completions { shell } => completions::run(shell),
-        Command::Up(_)
-        | Command::Down(_)
-        | Command::Verify(_)
-        | Command::Slo(_)
-        | Command::Cost(_) => {
+        Command::Verify(args) => verify::run(args),
+        Command::Up(_) | Command::Down(_) | Command::Slo(_) | Command::Cost(_) => {
             anyhow::bail!("this command is not built yet")
         }
     }
