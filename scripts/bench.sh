@@ -2,6 +2,7 @@
 # Benchmarks with hyperfine (from scripts/install-tools.sh), on a release build.
 #   scripts/bench.sh            all benchmarks
 #   scripts/bench.sh render     `obsctl render` of the production profile (target: < 50 ms)
+#   scripts/bench.sh verify     `obsctl verify` wall time vs its slowest check (target: <= 1.2x)
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
@@ -26,8 +27,14 @@ sys.exit(0 if mean_ms < 50 else 1)
 PY
 }
 
+bench_verify() {
+  # Real Prometheus and Alertmanager, fakes with set delays: benches/verify.rs.
+  cargo bench --quiet --bench verify
+}
+
 case "$which" in
   render) bench_render ;;
-  all) bench_render ;;
-  *) echo "unknown benchmark: $which (known: render)" >&2; exit 2 ;;
+  verify) bench_verify ;;
+  all) bench_render; bench_verify ;;
+  *) echo "unknown benchmark: $which (known: render, verify)" >&2; exit 2 ;;
 esac
