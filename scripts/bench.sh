@@ -4,6 +4,7 @@
 #   scripts/bench.sh render     `obsctl render` of the production profile (target: < 50 ms)
 #   scripts/bench.sh cost       `obsctl cost` of the production profile, JSON (target: < 50 ms) and
 #                               with a PNG chart (target: < 100 ms)
+#   scripts/bench.sh verify     `obsctl verify` wall time vs its slowest check (target: <= 1.2x)
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
@@ -46,9 +47,15 @@ sys.exit(0 if ok else 1)
 PY
 }
 
+bench_verify() {
+  # Real Prometheus and Alertmanager, fakes with set delays: benches/verify.rs.
+  cargo bench --quiet --bench verify
+}
+
 case "$which" in
   render) bench_render ;;
   cost) bench_cost ;;
-  all) bench_render; bench_cost ;;
-  *) echo "unknown benchmark: $which (known: render, cost)" >&2; exit 2 ;;
+  verify) bench_verify ;;
+  all) bench_render; bench_cost; bench_verify ;;
+  *) echo "unknown benchmark: $which (known: render, cost, verify)" >&2; exit 2 ;;
 esac

@@ -201,7 +201,8 @@ pub struct VerifyArgs {
     /// Tempo's OTLP/HTTP receiver, when it is not port 4318 of --tempo-url
     #[arg(long, value_name = "URL")]
     pub tempo_otlp_url: Option<String>,
-    /// Run only these components: workloads, prometheus, alertmanager, grafana, loki, tempo, correlation
+    /// Run only these components: workloads, prometheus, alertmanager, grafana, loki, tempo, correlation,
+    /// collector
     #[arg(long, value_delimiter = ',', value_name = "LIST")]
     pub only: Vec<String>,
     /// Bound for the whole run

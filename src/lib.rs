@@ -14,3 +14,4 @@ pub mod output;
 pub mod profile;
 pub mod render;
 pub mod slo;
+pub mod verify;

@@ -2,5 +2,7 @@
 //! a cluster goes through here.
 
 mod client;
+pub mod port_forward;
+pub mod workloads;
 
 pub use client::{connect, Target};

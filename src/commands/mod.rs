@@ -7,6 +7,7 @@ mod profile;
 mod render;
 mod schema;
 mod slo;
+mod verify;
 
 use anyhow::{Context, Result};
 
@@ -24,7 +25,8 @@ pub fn run(cli: Cli) -> Result<Outcome> {
         Command::Completions { shell } => completions::run(shell),
         Command::Slo(cmd) => slo::run(cmd),
         Command::Cost(args) => cost::run(args),
-        Command::Up(_) | Command::Down(_) | Command::Verify(_) => {
+        Command::Verify(args) => verify::run(args),
+        Command::Up(_) | Command::Down(_) => {
             anyhow::bail!("this command is not built yet")
         }
     }

@@ -1,0 +1,118 @@
+//! `obsctl verify`: flags checked first (bad ones exit 2 before anything runs), the profile
+//! rendered into expectations, the checks run under `--timeout`, the report printed.
+
+use std::io::IsTerminal;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::{Context, Result};
+
+use crate::cli::{TableOrJson, VerifyArgs};
+use crate::error::{Outcome, UsageError};
+use crate::output::{print_json, stdout_is_tty};
+use crate::verify::report;
+use crate::verify::{
+    parse_only, parse_url, ClusterAccess, Credentials, Expectations, Inputs, Progress, Urls,
+    VerifyInputError,
+};
+
+pub fn run(args: VerifyArgs) -> Result<Outcome> {
+    let usage = |e: VerifyInputError| UsageError(e.to_string());
+    let only = parse_only(&args.only).map_err(usage)?;
+    let url = |flag: &'static str, value: &Option<String>| {
+        value
+            .as_deref()
+            .map(|v| parse_url(flag, v))
+            .transpose()
+            .map_err(usage)
+    };
+    let urls = Urls {
+        prometheus: url("--prometheus-url", &args.prometheus_url)?,
+        alertmanager: url("--alertmanager-url", &args.alertmanager_url)?,
+        grafana: url("--grafana-url", &args.grafana_url)?,
+        loki: url("--loki-url", &args.loki_url)?,
+        tempo: url("--tempo-url", &args.tempo_url)?,
+        tempo_otlp: url("--tempo-otlp-url", &args.tempo_otlp_url)?,
+    };
+    let timeout = args.timeout.as_std();
+    if timeout.is_zero() {
+        return Err(usage(VerifyInputError::ZeroTimeout).into());
+    }
+    if let Some(path) = &args.junit {
+        let dir = path.parent().filter(|p| !p.as_os_str().is_empty());
+        if dir.is_some_and(|d| !d.is_dir()) || path.is_dir() {
+            return Err(UsageError(format!(
+                "--junit: cannot write {}: its directory does not exist or it is a directory",
+                path.display()
+            ))
+            .into());
+        }
+    }
+
+    let (profile, rendered) = super::load_and_render(&args.profile.profile)?;
+    let inputs = Inputs {
+        expect: Expectations::from_render(&profile, &rendered),
+        only,
+        timeout,
+        urls,
+        cluster: ClusterAccess::Kubeconfig {
+            path: args.cluster.kubeconfig.clone(),
+            context: args.cluster.context.clone(),
+        },
+        grafana_credentials: Credentials::from_env(|name| std::env::var(name).ok()),
+    };
+
+    let spinner =
+        (args.output == TableOrJson::Table && std::io::stderr().is_terminal()).then(|| {
+            let bar = indicatif::ProgressBar::new_spinner();
+            bar.enable_steady_tick(Duration::from_millis(100));
+            bar.set_message(format!("verifying profile {} …", profile.stack.name));
+            bar
+        });
+    let progress: Option<Progress> = spinner.clone().map(|bar| {
+        let done = std::sync::atomic::AtomicUsize::new(0);
+        let progress: Progress = Arc::new(move |c| {
+            let n = done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
+            bar.set_message(format!(
+                "{n} checks done, last {}/{}: {}",
+                c.component,
+                c.check,
+                c.status.as_str()
+            ));
+        });
+        progress
+    });
+
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .context("starting the async runtime")?;
+    let result = runtime.block_on(crate::verify::run(inputs, progress));
+    // Port-forward bridges still open are cancelled, not waited for.
+    runtime.shutdown_timeout(Duration::from_millis(200));
+    if let Some(bar) = spinner {
+        bar.finish_and_clear();
+    }
+
+    match args.output {
+        TableOrJson::Json => print_json(&report::json(&result))?,
+        TableOrJson::Table if stdout_is_tty() => {
+            report::table(&result).print()?;
+            println!("{}", report::summary_line(&result));
+        }
+        TableOrJson::Table => {
+            print!("{}", report::lines(&result));
+            println!("{}", report::summary_line(&result));
+        }
+    }
+    if let Some(path) = &args.junit {
+        report::write_atomically(path, &report::junit(&result))
+            .with_context(|| format!("writing --junit {}", path.display()))?;
+    }
+    Ok(if result.failed() {
+        Outcome::Failures
+    } else {
+        Outcome::Success
+    })
+}

@@ -1,0 +1,249 @@
+//! `obsctl verify`: smoke checks of a running stack, from its workloads to a log line and a span
+//! read back through Grafana's own links.
+//!
+//! What a stack should look like comes from its render (`expect`); each component's checks live
+//! in their own file; `runner` runs them concurrently under one deadline, each check after the
+//! checks it needs; `report` prints the result for people (table), programs (JSON) and CI (JUnit).
+
+mod alertmanager;
+mod collector;
+mod correlation;
+mod expect;
+mod grafana;
+mod http;
+mod ids;
+mod loki;
+mod prometheus;
+pub mod report;
+mod runner;
+mod targets;
+mod tempo;
+mod workloads;
+
+use std::collections::BTreeSet;
+use std::fmt;
+use std::str::FromStr;
+use std::time::Duration;
+
+use serde::Serialize;
+
+pub use expect::{CollectorExpect, Expectations, LogsDestination};
+pub use http::redact_url;
+pub use runner::{run, Inputs, Progress};
+pub use targets::{parse_url, ClusterAccess, Credentials, Urls};
+
+/// A part of the stack, as named in `--only`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Component {
+    Workloads,
+    Prometheus,
+    Alertmanager,
+    Grafana,
+    Loki,
+    Tempo,
+    Correlation,
+    Collector,
+}
+
+impl Component {
+    pub const ALL: [Component; 8] = [
+        Component::Workloads,
+        Component::Prometheus,
+        Component::Alertmanager,
+        Component::Grafana,
+        Component::Loki,
+        Component::Tempo,
+        Component::Correlation,
+        Component::Collector,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Component::Workloads => "workloads",
+            Component::Prometheus => "prometheus",
+            Component::Alertmanager => "alertmanager",
+            Component::Grafana => "grafana",
+            Component::Loki => "loki",
+            Component::Tempo => "tempo",
+            Component::Correlation => "correlation",
+            Component::Collector => "collector",
+        }
+    }
+}
+
+impl fmt::Display for Component {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// Input that verify refuses before it starts (exit 2).
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum VerifyInputError {
+    #[error("--only: unknown component `{name}`{hint} (known: {known})", hint = suggestion(.name), known = known_components())]
+    UnknownComponent { name: String },
+    #[error("--only: the list is empty (known: {})", known_components())]
+    EmptyOnly,
+    #[error(
+        "{flag}: `{value}` is not a usable URL: {reason} (expected e.g. http://127.0.0.1:9090)"
+    )]
+    BadUrl {
+        flag: &'static str,
+        value: String,
+        reason: String,
+    },
+    #[error("--timeout must be longer than 0s")]
+    ZeroTimeout,
+}
+
+fn known_components() -> String {
+    Component::ALL
+        .iter()
+        .map(|c| c.name())
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn suggestion(name: &str) -> String {
+    Component::ALL
+        .iter()
+        .map(|c| (strsim::jaro_winkler(name, c.name()), c.name()))
+        .filter(|(score, _)| *score > 0.8)
+        .max_by(|a, b| a.0.total_cmp(&b.0))
+        .map(|(_, best)| format!(" (did you mean `{best}`?)"))
+        .unwrap_or_default()
+}
+
+impl FromStr for Component {
+    type Err = VerifyInputError;
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        let wanted = text.trim().to_ascii_lowercase();
+        Component::ALL
+            .into_iter()
+            .find(|c| c.name() == wanted)
+            .ok_or_else(|| VerifyInputError::UnknownComponent {
+                name: text.trim().to_string(),
+            })
+    }
+}
+
+/// `--only a,b,c`: the components to run; every component when the flag is absent.
+pub fn parse_only(list: &[String]) -> Result<BTreeSet<Component>, VerifyInputError> {
+    if list.is_empty() {
+        return Ok(Component::ALL.into_iter().collect());
+    }
+    let mut out = BTreeSet::new();
+    for item in list {
+        if item.trim().is_empty() {
+            continue;
+        }
+        out.insert(item.parse()?);
+    }
+    if out.is_empty() {
+        return Err(VerifyInputError::EmptyOnly);
+    }
+    Ok(out)
+}
+
+/// How a check ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Status {
+    Pass,
+    Fail,
+    /// Did not run: the profile disables the component, or a check it needs did not pass.
+    Skip,
+}
+
+impl Status {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Pass => "pass",
+            Status::Fail => "fail",
+            Status::Skip => "skip",
+        }
+    }
+}
+
+/// One check's result, in the shape of `--output json`.
+#[derive(Clone, Debug, Serialize)]
+pub struct CheckResult {
+    pub component: Component,
+    pub check: String,
+    pub status: Status,
+    /// One line: what was seen, or why it failed or was skipped.
+    pub detail: String,
+    /// Time the check itself took, after the checks it needs had finished.
+    pub duration_ms: u64,
+}
+
+/// Every reported check, in a stable order, and the wall time of the whole run.
+#[derive(Clone, Debug)]
+pub struct Report {
+    pub checks: Vec<CheckResult>,
+    pub wall: Duration,
+}
+
+/// Counts by status.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct Summary {
+    pub pass: usize,
+    pub fail: usize,
+    pub skip: usize,
+}
+
+impl Report {
+    pub fn summary(&self) -> Summary {
+        let mut s = Summary::default();
+        for c in &self.checks {
+            match c.status {
+                Status::Pass => s.pass += 1,
+                Status::Fail => s.fail += 1,
+                Status::Skip => s.skip += 1,
+            }
+        }
+        s
+    }
+
+    /// Whether any check failed (exit 1); skips are allowed.
+    pub fn failed(&self) -> bool {
+        self.checks.iter().any(|c| c.status == Status::Fail)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_parses_names_case_insensitively_and_defaults_to_everything() {
+        let all = parse_only(&[]).unwrap();
+        assert_eq!(all.len(), Component::ALL.len());
+        let some = parse_only(&["Loki".into(), "tempo".into(), " correlation ".into()]).unwrap();
+        assert_eq!(
+            some.into_iter().collect::<Vec<_>>(),
+            [Component::Loki, Component::Tempo, Component::Correlation]
+        );
+        assert_eq!(
+            parse_only(&["collector".into()]).unwrap().len(),
+            1,
+            "the collector checks of issue 7 are selectable"
+        );
+    }
+
+    #[test]
+    fn an_unknown_component_is_refused_with_a_suggestion() {
+        let err = parse_only(&["promethues".into()]).unwrap_err();
+        let text = err.to_string();
+        assert!(text.contains("`promethues`"), "{text}");
+        assert!(text.contains("did you mean `prometheus`"), "{text}");
+        assert!(text.contains("workloads, prometheus"), "{text}");
+        let err = parse_only(&["nothing-like-it".into()]).unwrap_err();
+        assert!(!err.to_string().contains("did you mean"));
+        assert_eq!(
+            parse_only(&[" ".into()]).unwrap_err(),
+            VerifyInputError::EmptyOnly
+        );
+    }
+}

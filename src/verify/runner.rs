@@ -1,0 +1,409 @@
+//! Runs the checks: all at once, each as soon as the checks it needs have passed, all under one
+//! deadline. A check whose prerequisite did not pass is skipped with the reason. With `--only`,
+//! prerequisites from other components still run, unreported; their failure is the dependent
+//! check's failure.
+
+use std::collections::{BTreeSet, HashMap, HashSet};
+use std::future::Future;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use futures::future::BoxFuture;
+use tokio::sync::{watch, OnceCell};
+use tokio::time::Instant;
+
+use super::expect::Expectations;
+use super::http::{format_duration, Endpoint};
+use super::ids::{now_ns, RunIds};
+use super::targets::{ClusterAccess, Credentials, Target, Urls};
+use super::{CheckResult, Component, Report, Status};
+use crate::cluster::port_forward::PortForward;
+
+/// Everything one run needs.
+pub struct Inputs {
+    pub expect: Expectations,
+    pub only: BTreeSet<Component>,
+    /// Bounds the whole run.
+    pub timeout: Duration,
+    pub urls: Urls,
+    pub cluster: ClusterAccess,
+    /// From the environment; otherwise verify reads the profile's admin Secret.
+    pub grafana_credentials: Option<Credentials>,
+}
+
+/// Called as each reported check finishes (a progress display).
+pub type Progress = Arc<dyn Fn(&CheckResult) + Send + Sync>;
+
+/// A check's verdict, with its one-line detail.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum Outcome {
+    Pass(String),
+    Fail(String),
+    Skip(String),
+}
+
+impl Outcome {
+    fn split(self) -> (Status, String) {
+        match self {
+            Outcome::Pass(d) => (Status::Pass, d),
+            Outcome::Fail(d) => (Status::Fail, d),
+            Outcome::Skip(d) => (Status::Skip, d),
+        }
+    }
+}
+
+impl From<Result<String, String>> for Outcome {
+    fn from(result: Result<String, String>) -> Self {
+        match result {
+            Ok(detail) => Outcome::Pass(detail),
+            Err(detail) => Outcome::Fail(detail),
+        }
+    }
+}
+
+type CheckFn = Box<dyn FnOnce(Arc<Ctx>) -> BoxFuture<'static, Outcome> + Send>;
+
+/// One named check, the checks it needs (`component/check`), and what it does.
+pub(crate) struct Check {
+    pub component: Component,
+    pub name: String,
+    pub needs: Vec<String>,
+    run: CheckFn,
+}
+
+impl Check {
+    pub fn new<F, Fut>(component: Component, name: impl Into<String>, needs: &[&str], f: F) -> Self
+    where
+        F: FnOnce(Arc<Ctx>) -> Fut + Send + 'static,
+        Fut: Future<Output = Outcome> + Send + 'static,
+    {
+        Check {
+            component,
+            name: name.into(),
+            needs: needs.iter().map(|n| n.to_string()).collect(),
+            run: Box::new(move |ctx| Box::pin(f(ctx))),
+        }
+    }
+
+    pub fn key(&self) -> String {
+        format!("{}/{}", self.component, self.name)
+    }
+}
+
+/// After the deadline, a check gets this long to report its own (more precise) timeout.
+const GRACE: Duration = Duration::from_millis(250);
+
+/// Shared state of one run: the deadline, the ids written into the stack, and connections made
+/// once and reused (the cluster client, port-forwards, Grafana's credentials).
+pub(crate) struct Ctx {
+    pub expect: Expectations,
+    pub deadline: Instant,
+    pub timeout: Duration,
+    pub ids: RunIds,
+    /// When the run started, in Unix nanoseconds (query windows start before it).
+    pub started_ns: u128,
+    urls: Urls,
+    cluster_access: ClusterAccess,
+    cluster: OnceCell<Result<kube::Client, String>>,
+    endpoints: [OnceCell<Result<Endpoint, String>>; Target::COUNT],
+    /// Kept alive for the run; dropping one stops its listener.
+    forwards: Mutex<Vec<PortForward>>,
+    env_credentials: Option<Credentials>,
+    grafana_credentials: OnceCell<Result<Credentials, String>>,
+}
+
+impl Ctx {
+    fn new(inputs: Inputs, started: Instant) -> Self {
+        Ctx {
+            deadline: started + inputs.timeout,
+            timeout: inputs.timeout,
+            expect: inputs.expect,
+            ids: RunIds::fresh(),
+            started_ns: now_ns(),
+            urls: inputs.urls,
+            cluster_access: inputs.cluster,
+            cluster: OnceCell::new(),
+            endpoints: Default::default(),
+            forwards: Mutex::new(Vec::new()),
+            env_credentials: inputs.grafana_credentials,
+            grafana_credentials: OnceCell::new(),
+        }
+    }
+
+    /// `30s`, for messages.
+    pub fn timeout_text(&self) -> String {
+        format_duration(self.timeout)
+    }
+
+    /// Sleeps `d` (or until the deadline); false when no time is left.
+    pub async fn pause(&self, d: Duration) -> bool {
+        let now = Instant::now();
+        if now >= self.deadline {
+            return false;
+        }
+        tokio::time::sleep_until((now + d).min(self.deadline)).await;
+        Instant::now() < self.deadline
+    }
+
+    /// A Kubernetes API call bounded by the deadline; errors say what was being done.
+    pub async fn kube<T, E: std::fmt::Display>(
+        &self,
+        what: &str,
+        call: impl Future<Output = Result<T, E>>,
+    ) -> Result<T, String> {
+        match tokio::time::timeout_at(self.deadline, call).await {
+            Ok(Ok(value)) => Ok(value),
+            Ok(Err(e)) => Err(format!("Kubernetes API: {what}: {e}")),
+            Err(_) => Err(format!(
+                "Kubernetes API: {what}: no answer within {}",
+                self.timeout_text()
+            )),
+        }
+    }
+
+    /// The Kubernetes client, connected once.
+    pub async fn cluster(&self) -> Result<kube::Client, String> {
+        self.cluster
+            .get_or_init(|| async {
+                match tokio::time::timeout_at(self.deadline, self.cluster_access.connect()).await {
+                    Ok(result) => result,
+                    Err(_) => Err(format!(
+                        "connecting to the cluster took longer than {}",
+                        self.timeout_text()
+                    )),
+                }
+            })
+            .await
+            .clone()
+    }
+
+    /// Where `target` answers: its URL flag, else a port-forward to its Service, made once.
+    pub async fn endpoint(&self, target: Target) -> Result<Endpoint, String> {
+        self.endpoints[target.index()]
+            .get_or_init(|| self.resolve(target))
+            .await
+            .clone()
+    }
+
+    async fn resolve(&self, target: Target) -> Result<Endpoint, String> {
+        if let Some(endpoint) = target.explicit(&self.urls) {
+            return Ok(endpoint);
+        }
+        let namespace = &self.expect.namespace;
+        let (service, port) = target.service(&self.expect.endpoints);
+        let what = format!("svc/{service}.{namespace}:{port}");
+        let client = self.cluster().await.map_err(|e| {
+            format!(
+                "no {} and the cluster is unreachable for a port-forward to {what}: {e}",
+                target.flag()
+            )
+        })?;
+        let forward = tokio::time::timeout_at(
+            self.deadline,
+            crate::cluster::port_forward::forward(client, namespace, &service, port),
+        )
+        .await
+        .map_err(|_| format!("port-forward to {what}: no answer within the timeout"))?
+        .map_err(|e| format!("port-forward to {what}: {e} (or pass {})", target.flag()))?;
+        let url = format!("http://{}", forward.local_addr());
+        self.forwards
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .push(forward);
+        let base = url
+            .parse()
+            .map_err(|e| format!("port-forward to {what}: {e}"))?;
+        Ok(Endpoint::new(base, true))
+    }
+
+    /// Grafana's credentials: from the environment, else the profile's admin Secret.
+    pub async fn grafana_credentials(&self) -> Result<Credentials, String> {
+        self.grafana_credentials
+            .get_or_init(|| async {
+                if let Some(credentials) = &self.env_credentials {
+                    return Ok(credentials.clone());
+                }
+                let namespace = &self.expect.namespace;
+                let secret = &self.expect.grafana_secret;
+                let explain = |reason: String| {
+                    format!(
+                        "no Grafana credentials: set GRAFANA_USER and GRAFANA_PASSWORD (or GRAFANA_TOKEN), \
+                         or let obsctl read Secret {namespace}/{secret}: {reason}"
+                    )
+                };
+                let client = self.cluster().await.map_err(explain)?;
+                let read = crate::cluster::workloads::secret_pair(
+                    client,
+                    namespace,
+                    secret,
+                    "admin-user",
+                    "admin-password",
+                );
+                let (user, password) = self
+                    .kube(&format!("reading Secret {namespace}/{secret}"), read)
+                    .await
+                    .map_err(explain)?;
+                Ok(Credentials::Basic { user, password })
+            })
+            .await
+            .clone()
+    }
+}
+
+/// What a finished check tells the checks that need it.
+#[derive(Clone, Debug)]
+struct Finished {
+    status: Status,
+    detail: String,
+    reported: bool,
+}
+
+/// Runs the selected checks and their prerequisites; returns the reported ones in catalog order.
+pub async fn run(inputs: Inputs, progress: Option<Progress>) -> Report {
+    let started = Instant::now();
+    let only = inputs.only.clone();
+    let ctx = Arc::new(Ctx::new(inputs, started));
+    let catalog = catalog(&ctx.expect);
+
+    let reported: HashSet<String> = catalog
+        .iter()
+        .filter(|c| only.contains(&c.component))
+        .map(Check::key)
+        .collect();
+    let needs_of: HashMap<String, Vec<String>> =
+        catalog.iter().map(|c| (c.key(), c.needs.clone())).collect();
+    let mut wanted = reported.clone();
+    let mut frontier: Vec<String> = wanted.iter().cloned().collect();
+    while let Some(key) = frontier.pop() {
+        for need in needs_of.get(&key).into_iter().flatten() {
+            if needs_of.contains_key(need) && wanted.insert(need.clone()) {
+                frontier.push(need.clone());
+            }
+        }
+    }
+    let checks: Vec<Check> = catalog
+        .into_iter()
+        .filter(|c| wanted.contains(&c.key()))
+        .collect();
+
+    let mut channels: HashMap<String, watch::Sender<Option<Finished>>> = checks
+        .iter()
+        .map(|c| (c.key(), watch::channel(None).0))
+        .collect();
+    let wired: Vec<_> = checks
+        .into_iter()
+        .map(|check| {
+            let needs: Vec<(String, watch::Receiver<Option<Finished>>)> = check
+                .needs
+                .iter()
+                .filter_map(|n| channels.get(n).map(|tx| (n.clone(), tx.subscribe())))
+                .collect();
+            (check, needs)
+        })
+        .collect();
+
+    let tasks = wired.into_iter().map(|(check, needs)| {
+        let key = check.key();
+        let is_reported = reported.contains(&key);
+        let done = channels.remove(&key).expect("every check has its channel");
+        let ctx = ctx.clone();
+        let progress = progress.clone();
+        async move {
+            let blocked = wait_for_needs(needs).await;
+            let begun = Instant::now();
+            let outcome = if let Some(reason) = ctx.expect.disabled(check.component) {
+                Outcome::Skip(reason)
+            } else if let Some(outcome) = blocked {
+                outcome
+            } else if begun >= ctx.deadline {
+                Outcome::Skip(format!(
+                    "not started: the {} timeout ran out first",
+                    ctx.timeout_text()
+                ))
+            } else {
+                let limit = ctx.deadline + GRACE;
+                let timeout = ctx.timeout_text();
+                tokio::time::timeout_at(limit, (check.run)(ctx.clone()))
+                    .await
+                    .unwrap_or_else(|_| {
+                        Outcome::Fail(format!("did not finish within the {timeout} timeout"))
+                    })
+            };
+            let ran = !matches!(outcome, Outcome::Skip(_));
+            let (status, detail) = outcome.split();
+            let result = CheckResult {
+                component: check.component,
+                check: check.name,
+                status,
+                detail: detail.clone(),
+                duration_ms: if ran {
+                    begun.elapsed().as_millis() as u64
+                } else {
+                    0
+                },
+            };
+            done.send_replace(Some(Finished {
+                status,
+                detail,
+                reported: is_reported,
+            }));
+            if is_reported {
+                if let Some(progress) = &progress {
+                    progress(&result);
+                }
+            }
+            is_reported.then_some(result)
+        }
+    });
+    let results: Vec<CheckResult> = futures::future::join_all(tasks)
+        .await
+        .into_iter()
+        .flatten()
+        .collect();
+    Report {
+        checks: results,
+        wall: started.elapsed(),
+    }
+}
+
+/// Waits for every prerequisite; the outcome to report instead of running, if one did not pass.
+async fn wait_for_needs(
+    needs: Vec<(String, watch::Receiver<Option<Finished>>)>,
+) -> Option<Outcome> {
+    for (need, mut rx) in needs {
+        let finished = match rx.wait_for(Option::is_some).await {
+            Ok(value) => value.clone(),
+            Err(_) => None,
+        };
+        let Some(finished) = finished else {
+            return Some(Outcome::Skip(format!("{need} did not finish")));
+        };
+        match (finished.status, finished.reported) {
+            (Status::Pass, _) => {}
+            (Status::Fail, true) => return Some(Outcome::Skip(format!("{need} failed"))),
+            (Status::Skip, true) => return Some(Outcome::Skip(format!("{need} was skipped"))),
+            // Not reported (outside --only): its reason is this check's.
+            (Status::Fail, false) => {
+                return Some(Outcome::Fail(format!("{need}: {}", finished.detail)))
+            }
+            (Status::Skip, false) => {
+                return Some(Outcome::Skip(format!("{need}: {}", finished.detail)))
+            }
+        }
+    }
+    None
+}
+
+/// Every check verify knows, in report order.
+fn catalog(expect: &Expectations) -> Vec<Check> {
+    let mut all = Vec::new();
+    all.extend(super::workloads::checks());
+    all.extend(super::prometheus::checks());
+    all.extend(super::alertmanager::checks());
+    all.extend(super::grafana::checks(expect));
+    all.extend(super::loki::checks());
+    all.extend(super::tempo::checks());
+    all.extend(super::correlation::checks());
+    all.extend(super::collector::checks());
+    all
+}

@@ -1,0 +1,292 @@
+//! Tempo: ready; a span with this run's trace id pushed over OTLP/HTTP JSON and fetched back by
+//! id; and, with the metrics generator on, span-metrics or service-graph series in Prometheus.
+//! Shapes: Tempo `api_docs/_index.md`, `pushing-spans-with-http.md`. Trap: ids go in as hex and
+//! come back base64.
+
+use std::time::Duration;
+
+use reqwest::StatusCode;
+use serde_json::{json, Value};
+
+use super::http::{Call, Endpoint, ProbeError};
+use super::ids::{normalize_id, now_ns, SERVICE};
+use super::prometheus::api;
+use super::runner::{Check, Ctx, Outcome};
+use super::targets::Target;
+use super::Component;
+
+/// Series Tempo's metrics generator writes (span-metrics and service-graph processors).
+pub const GENERATED_SERIES: [&str; 2] = [
+    "traces_spanmetrics_calls_total",
+    "traces_service_graph_request_total",
+];
+
+pub(crate) fn checks() -> Vec<Check> {
+    let c = Component::Tempo;
+    vec![
+        Check::new(
+            c,
+            "ready",
+            &[],
+            |ctx| async move { ready(&ctx).await.into() },
+        ),
+        Check::new(c, "push", &["tempo/ready"], |ctx| async move {
+            push(&ctx).await.into()
+        }),
+        Check::new(c, "read-back", &["tempo/push"], |ctx| async move {
+            read_back(&ctx).await.into()
+        }),
+        Check::new(
+            c,
+            "metrics-from-traces",
+            &["tempo/push", "prometheus/ready"],
+            |ctx| async move { metrics_from_traces(&ctx).await },
+        ),
+    ]
+}
+
+async fn ready(ctx: &Ctx) -> Result<String, String> {
+    let ep = ctx.endpoint(Target::TempoQuery).await?;
+    let answer = ep
+        .send(Call::get("/ready"), ctx.deadline)
+        .await
+        .map_err(|e| e.to_string())?;
+    if answer.status.is_success() {
+        Ok(format!("ready at {}", super::redact_url(&ep.base)))
+    } else {
+        Err(answer.unexpected().to_string())
+    }
+}
+
+/// One server span of service `obsctl-verify`, ids in hex as OTLP/JSON wants them.
+fn span(ctx: &Ctx) -> Value {
+    let end = now_ns();
+    let start = end.saturating_sub(5_000_000);
+    json!({"resourceSpans": [{
+        "resource": {"attributes": [
+            {"key": "service.name", "value": {"stringValue": SERVICE}},
+        ]},
+        "scopeSpans": [{
+            "scope": {"name": "obsctl"},
+            "spans": [{
+                "traceId": ctx.ids.trace_id,
+                "spanId": ctx.ids.span_id,
+                "name": "obsctl verify",
+                "kind": 2,
+                "startTimeUnixNano": start.to_string(),
+                "endTimeUnixNano": end.to_string(),
+                "attributes": [{"key": "obsctl.run", "value": {"stringValue": ctx.ids.run}}],
+            }],
+        }],
+    }]})
+}
+
+async fn push(ctx: &Ctx) -> Result<String, String> {
+    let ep = ctx.endpoint(Target::TempoOtlp).await?;
+    let body = span(ctx);
+    let answer = ep
+        .send(Call::post_json("/v1/traces", &body), ctx.deadline)
+        .await
+        .map_err(|e| e.to_string())?;
+    if answer.status != StatusCode::OK {
+        return Err(answer.unexpected().to_string());
+    }
+    // OTLP/HTTP answers 200 with `partialSuccess` when it dropped part of the request.
+    let reply: Value = serde_json::from_slice(&answer.body).unwrap_or(Value::Null);
+    let rejected = &reply["partialSuccess"]["rejectedSpans"];
+    if rejected.as_u64().unwrap_or(0) > 0 || rejected.as_str().is_some_and(|s| s != "0") {
+        return Err(format!(
+            "{}: span rejected: {}",
+            answer.request,
+            reply["partialSuccess"]["errorMessage"]
+                .as_str()
+                .unwrap_or("")
+        ));
+    }
+    Ok(format!(
+        "span {} of trace {} accepted at {}",
+        ctx.ids.span_id,
+        ctx.ids.trace_id,
+        super::redact_url(&ep.base)
+    ))
+}
+
+/// Every (trace id, span id) of an OTLP JSON trace (`/api/v2/traces` wraps it in `trace`; the v1
+/// shape and older field names are read too), normalized to hex.
+pub(crate) fn span_ids(body: &Value) -> Vec<(String, String)> {
+    let trace = if body.get("trace").is_some() {
+        &body["trace"]
+    } else {
+        body
+    };
+    let mut out = Vec::new();
+    for key in ["resourceSpans", "batches"] {
+        for rs in trace[key].as_array().into_iter().flatten() {
+            for scope_key in ["scopeSpans", "instrumentationLibrarySpans"] {
+                for ss in rs[scope_key].as_array().into_iter().flatten() {
+                    for span in ss["spans"].as_array().into_iter().flatten() {
+                        let trace_id = span["traceId"].as_str().and_then(|t| normalize_id(t, 16));
+                        let span_id = span["spanId"].as_str().and_then(|s| normalize_id(s, 8));
+                        if let (Some(t), Some(s)) = (trace_id, span_id) {
+                            out.push((t, s));
+                        }
+                    }
+                }
+            }
+        }
+    }
+    out
+}
+
+/// Polls `path` (Tempo's trace-by-id, directly or through Grafana) until the trace is there.
+/// `Ok(None)` when the deadline passed first.
+pub(crate) async fn poll_trace(
+    ctx: &Ctx,
+    ep: &Endpoint,
+    path: &str,
+    headers: &[(&'static str, String)],
+) -> Result<Option<Vec<(String, String)>>, String> {
+    let mut pause = Duration::from_millis(100);
+    loop {
+        let mut call = Call::get(path);
+        for (name, value) in headers {
+            call = call.header(name, value.clone());
+        }
+        match ep.send(call, ctx.deadline).await {
+            Ok(answer) if answer.status == StatusCode::OK => {
+                let body: Value = answer.json().map_err(|e| e.to_string())?;
+                let ids = span_ids(&body);
+                if !ids.is_empty() {
+                    return Ok(Some(ids));
+                }
+            }
+            // Not found (yet): Tempo answers 404 until the trace is ingested.
+            Ok(answer) if answer.status == StatusCode::NOT_FOUND => {}
+            Ok(answer) => return Err(answer.unexpected().to_string()),
+            Err(ProbeError::Timeout { .. }) => return Ok(None),
+            Err(e) => return Err(e.to_string()),
+        }
+        if !ctx.pause(pause).await {
+            return Ok(None);
+        }
+        pause = (pause * 3 / 2).min(Duration::from_millis(500));
+    }
+}
+
+/// Whether the fetched trace holds this run's span.
+pub(crate) fn judge_trace(ctx: &Ctx, ids: &[(String, String)]) -> Result<(), String> {
+    let ours = ids
+        .iter()
+        .any(|(t, s)| *t == ctx.ids.trace_id && *s == ctx.ids.span_id);
+    if ours {
+        Ok(())
+    } else {
+        Err(format!(
+            "trace {} came back without span {} (spans: {})",
+            ctx.ids.trace_id,
+            ctx.ids.span_id,
+            ids.iter()
+                .map(|(t, s)| format!("{t}/{s}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ))
+    }
+}
+
+async fn read_back(ctx: &Ctx) -> Result<String, String> {
+    let ep = ctx.endpoint(Target::TempoQuery).await?;
+    let path = format!("/api/v2/traces/{}", ctx.ids.trace_id);
+    match poll_trace(ctx, &ep, &path, &[]).await? {
+        Some(ids) => {
+            judge_trace(ctx, &ids)?;
+            Ok(format!(
+                "trace {} fetched by id with its span",
+                ctx.ids.trace_id
+            ))
+        }
+        None => Err(format!(
+            "GET {}: trace not found within {}",
+            ep.url(&path),
+            ctx.timeout_text()
+        )),
+    }
+}
+
+async fn metrics_from_traces(ctx: &Ctx) -> Outcome {
+    if !ctx.expect.metrics_generator {
+        return Outcome::Skip(format!(
+            "profile `{}` turns Tempo's metrics generator off",
+            ctx.expect.profile
+        ));
+    }
+    if !ctx.expect.metrics {
+        return Outcome::Skip(format!(
+            "profile `{}` has no Prometheus to write to",
+            ctx.expect.profile
+        ));
+    }
+    let ep = match ctx.endpoint(Target::Prometheus).await {
+        Ok(ep) => ep,
+        Err(e) => return Outcome::Fail(e),
+    };
+    let query = format!(
+        "group by (__name__) ({{__name__=~\"{}\"}})",
+        GENERATED_SERIES.join("|")
+    );
+    let mut pause = Duration::from_millis(250);
+    loop {
+        let call = Call::get("/api/v1/query").query("query", query.clone());
+        match api::<Value>(&ep, ctx, call).await {
+            Ok(data) => {
+                let names: Vec<&str> = data["result"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|r| r["metric"]["__name__"].as_str())
+                    .collect();
+                if !names.is_empty() {
+                    return Outcome::Pass(format!(
+                        "{} written by Tempo in the last 5 minutes",
+                        names.join(", ")
+                    ));
+                }
+            }
+            // The deadline passed mid-request: report the missing series, not the timeout.
+            Err(_) if tokio::time::Instant::now() >= ctx.deadline => break,
+            Err(e) => return Outcome::Fail(e),
+        }
+        if !ctx.pause(pause).await {
+            break;
+        }
+        pause = (pause * 3 / 2).min(Duration::from_secs(1));
+    }
+    Outcome::Fail(format!(
+        "no {} series in Prometheus within {}: Tempo's metrics generator does not reach Prometheus' remote-write receiver",
+        GENERATED_SERIES.join(" or "),
+        ctx.timeout_text()
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn span_ids_are_read_from_base64_and_hex_answers() {
+        let v2 = json!({"trace": {"resourceSpans": [{"scopeSpans": [{"spans": [
+            {"traceId": "W47/95gDgQPSabYzgT/HAA==", "spanId": "AAECAwQFBgc="},
+        ]}]}]}});
+        assert_eq!(
+            span_ids(&v2),
+            [(
+                "5b8efff798038103d269b633813fc700".to_string(),
+                "0001020304050607".to_string()
+            )]
+        );
+        let v1 = json!({"batches": [{"instrumentationLibrarySpans": [{"spans": [
+            {"traceId": "5B8EFFF798038103D269B633813FC700", "spanId": "0001020304050607"},
+        ]}]}]});
+        assert_eq!(span_ids(&v1).len(), 1);
+        assert!(span_ids(&json!({"trace": {}})).is_empty());
+    }
+}
