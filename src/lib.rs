@@ -9,6 +9,8 @@ pub mod cli;
 pub mod cluster;
 pub mod commands;
 pub mod error;
+pub mod helm;
 pub mod output;
+pub mod plan;
 pub mod profile;
 pub mod render;
