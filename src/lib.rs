@@ -9,6 +9,7 @@ pub mod cli;
 pub mod cluster;
 pub mod commands;
 pub mod error;
+pub mod executor;
 pub mod helm;
 pub mod output;
 pub mod plan;
