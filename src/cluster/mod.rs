@@ -1,6 +1,10 @@
 //! The Kubernetes API, through kube-rs: explicit calls, thin wrappers. Everything obsctl does to
 //! a cluster goes through here.
 
+pub mod apply;
+pub mod claims;
 mod client;
+pub mod guard;
+pub mod secret;
 
 pub use client::{connect, Target};
