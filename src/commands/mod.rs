@@ -1,10 +1,12 @@
 //! One function per subcommand. Each loads what it needs, calls into the library and prints.
 
 mod completions;
+mod down;
 mod plan;
 mod profile;
 mod render;
 mod schema;
+mod up;
 
 use anyhow::{Context, Result};
 
@@ -20,11 +22,9 @@ pub fn run(cli: Cli) -> Result<Outcome> {
         Command::Profile(cmd) => profile::run(cmd),
         Command::Schema => schema::run(),
         Command::Completions { shell } => completions::run(shell),
-        Command::Up(_)
-        | Command::Down(_)
-        | Command::Verify(_)
-        | Command::Slo(_)
-        | Command::Cost(_) => {
+        Command::Up(args) => up::run(args),
+        Command::Down(args) => down::run(args),
+        Command::Verify(_) | Command::Slo(_) | Command::Cost(_) => {
             anyhow::bail!("this command is not built yet")
         }
     }
