@@ -2,11 +2,13 @@
 
 mod completions;
 mod cost;
+mod down;
 mod plan;
 mod profile;
 mod render;
 mod schema;
 mod slo;
+mod up;
 mod verify;
 
 use anyhow::{Context, Result};
@@ -26,9 +28,8 @@ pub fn run(cli: Cli) -> Result<Outcome> {
         Command::Slo(cmd) => slo::run(cmd),
         Command::Cost(args) => cost::run(args),
         Command::Verify(args) => verify::run(args),
-        Command::Up(_) | Command::Down(_) => {
-            anyhow::bail!("this command is not built yet")
-        }
+        Command::Up(args) => up::run(args),
+        Command::Down(args) => down::run(args),
     }
 }
 

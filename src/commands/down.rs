@@ -1,0 +1,243 @@
+//! `obsctl down`: uninstall the releases in reverse order, keeping PersistentVolumeClaims, CRDs,
+//! the namespace and the Grafana admin Secret, and say what was kept. `--purge-data` also deletes
+//! the releases' PVCs, after listing them and asking. Only the profile's namespace is touched.
+
+use std::collections::HashSet;
+use std::sync::Arc;
+
+use anyhow::{Context as _, Result};
+use futures::future::FutureExt;
+use kube::Client;
+use serde_json::{json, Value};
+
+use super::up::{
+    announce_target, confirm, connect_checked, detect_helm, refuse_without_confirmation,
+    with_runtime,
+};
+use crate::cli::{DownArgs, TableOrJson};
+use crate::cluster::apply;
+use crate::cluster::claims::{self, Claim};
+use crate::error::Outcome;
+use crate::executor::{self, progress};
+use crate::helm::{self, Helm};
+use crate::output::Table;
+use crate::plan::{self, Action};
+use crate::profile::Profile;
+use crate::render::endpoints::KPS_FULLNAME;
+use crate::render::Rendered;
+
+pub fn run(args: DownArgs) -> Result<Outcome> {
+    let (profile, rendered) = super::load_and_render(&args.profile.profile)?;
+    let helm = detect_helm(&args.helm)?;
+    refuse_without_confirmation(args.yes, "down")?;
+    with_runtime(down(&args, &profile, &rendered, helm))
+}
+
+fn claim_table(claims: &[Claim]) -> Table {
+    let mut table = Table::new(["PVC", "RELEASE", "SIZE", "STORAGE CLASS"]);
+    for c in claims {
+        table.row([
+            c.name.clone(),
+            c.instance.clone(),
+            c.size.clone().unwrap_or_else(|| "-".into()),
+            c.storage_class
+                .clone()
+                .unwrap_or_else(|| "(default)".into()),
+        ]);
+    }
+    table
+}
+
+async fn down(
+    args: &DownArgs,
+    profile: &Profile,
+    rendered: &Rendered,
+    helm: Helm,
+) -> Result<Outcome> {
+    let json = args.output == TableOrJson::Json;
+    let ns = rendered.namespace.clone();
+    let (client, target, helm) = connect_checked(&args.cluster, profile, helm).await?;
+    announce_target(&target, &ns, json);
+
+    let installed: HashSet<String> = {
+        let helm = helm.clone();
+        let ns = ns.clone();
+        tokio::task::spawn_blocking(move || helm.list(&ns))
+            .await
+            .context("Helm query task")?
+            .context("listing the installed releases")?
+            .into_iter()
+            .map(|r| r.name)
+            .collect()
+    };
+    let names: Vec<&str> = rendered.releases.iter().map(|r| r.name.as_str()).collect();
+    let before = claims::stack_claims(&client, &ns, &names, KPS_FULLNAME).await?;
+    let to_uninstall: Vec<&str> = names
+        .iter()
+        .rev()
+        .copied()
+        .filter(|n| installed.contains(*n))
+        .collect();
+
+    if json {
+        progress::emit(json!({
+            "event": "plan", "uninstall": to_uninstall, "purge": args.purge_data,
+            "claims": before,
+        }));
+    } else {
+        if to_uninstall.is_empty() {
+            println!(
+                "no release of profile `{}` is installed in `{ns}`",
+                rendered.profile
+            );
+        } else {
+            println!("uninstall, in this order: {}", to_uninstall.join(", "));
+        }
+        if before.is_empty() {
+            println!("no PersistentVolumeClaims of the stack in `{ns}`");
+        } else if args.purge_data {
+            println!("DELETE these PersistentVolumeClaims and their data (--purge-data):");
+            claim_table(&before).print()?;
+        } else {
+            println!("keep these PersistentVolumeClaims (pass --purge-data to delete them):");
+            claim_table(&before).print()?;
+        }
+    }
+    let question = if args.purge_data && !before.is_empty() {
+        format!(
+            "Uninstall and delete {} volume claim(s) in context `{}`?",
+            before.len(),
+            target.context
+        )
+    } else {
+        format!("Uninstall from context `{}`?", target.context)
+    };
+    if !args.yes && !confirm(&question)? {
+        eprintln!("nothing changed");
+        return Ok(Outcome::Failures);
+    }
+
+    let steps = plan::uninstall(rendered, &helm, args.timeout.as_std());
+    let objects: Vec<Value> = rendered
+        .manifests
+        .iter()
+        .flat_map(|m| m.objects.iter())
+        .map(serde_json::to_value)
+        .collect::<Result<_, _>>()
+        .context("converting the manifests")?;
+    let shared = Arc::new((
+        client.clone(),
+        ns.clone(),
+        objects,
+        installed,
+        args.timeout.as_std(),
+    ));
+    let reporter = progress::for_output(&steps, json);
+    let report = executor::run(
+        &steps,
+        |step| {
+            let shared = shared.clone();
+            let step = step.clone();
+            async move {
+                let (client, ns, objects, installed, timeout) = &*shared;
+                match step.action {
+                    Action::Manifests => apply::delete_all(client, ns, objects)
+                        .await
+                        .map(|n| format!("{n} objects deleted"))
+                        .map_err(|e| e.to_string()),
+                    Action::Helm if !installed.contains(&step.id) => Ok("not installed".into()),
+                    _ => {
+                        let (argv, timeout) = (step.argv.clone(), *timeout);
+                        tokio::task::spawn_blocking(move || helm::run_step(&argv, timeout))
+                            .await
+                            .map_err(|e| e.to_string())?
+                            .map(|_| "uninstalled".to_string())
+                            .map_err(|e| e.to_string())
+                    }
+                }
+            }
+            .boxed()
+        },
+        reporter.as_ref(),
+    )
+    .await;
+
+    let mut purged = Vec::new();
+    if args.purge_data && report.succeeded() && !before.is_empty() {
+        claims::delete_claims(&client, &ns, &before).await?;
+        purged = before.iter().map(|c| c.name.clone()).collect();
+        reporter.note(&format!(
+            "deleted PersistentVolumeClaims: {}",
+            purged.join(", ")
+        ));
+    } else if args.purge_data && !report.succeeded() {
+        reporter.note("volume claims were not deleted: the uninstall did not finish");
+    }
+    report_kept(
+        &client,
+        &ns,
+        &names,
+        &before,
+        &purged,
+        json,
+        reporter.as_ref(),
+    )
+    .await?;
+    Ok(if report.succeeded() {
+        Outcome::Success
+    } else {
+        Outcome::Failures
+    })
+}
+
+/// Lists what is still there: the claims (re-read, so a claim a chart deleted with its release
+/// is not claimed as kept), the CRDs and the namespace.
+async fn report_kept(
+    client: &Client,
+    ns: &str,
+    names: &[&str],
+    before: &[Claim],
+    purged: &[String],
+    json: bool,
+    reporter: &dyn executor::Reporter,
+) -> Result<()> {
+    let after = claims::stack_claims(client, ns, names, KPS_FULLNAME).await?;
+    let gone: Vec<&str> = before
+        .iter()
+        .filter(|c| !purged.contains(&c.name) && !after.iter().any(|a| a.name == c.name))
+        .map(|c| c.name.as_str())
+        .collect();
+    let crds = claims::kept_crds(client).await?;
+    if json {
+        progress::emit(json!({
+            "event": "kept", "namespace": ns, "claims": after, "crds": crds, "deleted_with_release": gone,
+        }));
+        return Ok(());
+    }
+    if !after.is_empty() {
+        reporter.note(&format!(
+            "kept PersistentVolumeClaims: {}",
+            after
+                .iter()
+                .map(|c| c.name.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ));
+    }
+    if !gone.is_empty() {
+        reporter.note(&format!(
+            "deleted by Helm with their release (chart-managed claims): {}",
+            gone.join(", ")
+        ));
+    }
+    if !crds.is_empty() {
+        reporter.note(&format!(
+            "kept {} CRDs of {}: {}",
+            crds.len(),
+            claims::CRD_GROUP,
+            crds.join(", ")
+        ));
+    }
+    reporter.note(&format!("kept namespace `{ns}`"));
+    Ok(())
+}

@@ -1,0 +1,314 @@
+//! Progress of a run, three ways: a multi-line display with one line per step and its elapsed
+//! time (a terminal), plain timestamped lines (a pipe), one JSON event per line (`--output json`).
+//! Everything goes to stdout; the summary closes every run.
+
+use std::collections::HashMap;
+use std::io::Write;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
+use serde_json::json;
+
+use super::{Event, Report, Reporter, State};
+use crate::output::Table;
+use crate::plan::Step;
+
+/// The reporter for how the command was asked to print.
+pub fn for_output(steps: &[Step], json: bool) -> Box<dyn Reporter + Send> {
+    if json {
+        Box::new(JsonLines)
+    } else if crate::output::stdout_is_tty() {
+        Box::new(Bars::new(steps))
+    } else {
+        Box::new(Plain)
+    }
+}
+
+/// Now as RFC 3339 UTC with milliseconds, e.g. `2026-11-23T09:15:02.117Z`.
+pub fn timestamp() -> String {
+    format_utc(
+        SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .unwrap_or_default(),
+    )
+}
+
+fn format_utc(since_epoch: Duration) -> String {
+    let secs = since_epoch.as_secs();
+    let (days, rem) = ((secs / 86_400) as i64, secs % 86_400);
+    // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!(
+        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}.{:03}Z",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60,
+        since_epoch.subsec_millis()
+    )
+}
+
+fn secs(d: Duration) -> String {
+    format!("{:.1}s", d.as_secs_f64())
+}
+
+/// One line per state change for a person: `done (installed) in 2.1s`.
+fn describe(state: &State) -> String {
+    match state {
+        State::Done { elapsed, note } if note.is_empty() => format!("done in {}", secs(*elapsed)),
+        State::Done { elapsed, note } => format!("done ({note}) in {}", secs(*elapsed)),
+        State::Failed { elapsed, reason } => format!("FAILED after {}: {reason}", secs(*elapsed)),
+        State::NotStarted { reason } => format!("not started: {reason}"),
+    }
+}
+
+/// The closing table and count line, for people.
+pub fn summary_text(report: &Report) -> String {
+    let mut table = Table::new(["STEP", "RESULT", "TIME", "DETAIL"]);
+    let (mut done, mut failed, mut skipped) = (0, 0, 0);
+    for outcome in &report.steps {
+        let (result, time, detail) = match &outcome.state {
+            State::Done { elapsed, note } => {
+                done += 1;
+                ("done", secs(*elapsed), note.clone())
+            }
+            State::Failed { elapsed, reason } => {
+                failed += 1;
+                ("FAILED", secs(*elapsed), reason.clone())
+            }
+            State::NotStarted { reason } => {
+                skipped += 1;
+                ("not started", "-".into(), reason.clone())
+            }
+        };
+        table.row([outcome.id.clone(), result.into(), time, detail]);
+    }
+    format!(
+        "{}{done} done, {failed} failed, {skipped} not started in {}\n",
+        table.render(false),
+        secs(report.elapsed)
+    )
+}
+
+/// Plain timestamped lines, for pipes and logs.
+pub struct Plain;
+
+impl Reporter for Plain {
+    fn event(&self, event: Event<'_>) {
+        let (id, text) = match event {
+            Event::Started(step) => (&step.id, "started".to_string()),
+            Event::Finished(step, state) => (&step.id, describe(state)),
+        };
+        println!("{} {id:<22} {text}", timestamp());
+    }
+    fn note(&self, text: &str) {
+        println!("{} {text}", timestamp());
+    }
+    fn summary(&self, report: &Report) {
+        print!("{}", summary_text(report));
+        let _ = std::io::stdout().flush();
+    }
+}
+
+/// One JSON object per line: `{"ts", "event", …}`.
+pub struct JsonLines;
+
+/// Prints one JSON event line on stdout, with a `ts` field first.
+pub fn emit(value: serde_json::Value) {
+    let mut line = serde_json::Map::new();
+    line.insert("ts".into(), timestamp().into());
+    if let serde_json::Value::Object(fields) = value {
+        line.extend(fields.into_iter().filter(|(k, _)| k != "ts"));
+    }
+    let mut out = std::io::stdout().lock();
+    let _ = serde_json::to_writer(&mut out, &line);
+    let _ = writeln!(out);
+    let _ = out.flush();
+}
+
+impl Reporter for JsonLines {
+    fn event(&self, event: Event<'_>) {
+        match event {
+            Event::Started(step) => emit(json!({
+                "event": "step-started", "step": step.id, "action": step.action,
+            })),
+            Event::Finished(step, state) => {
+                let mut value =
+                    json!({"event": "step-finished", "step": step.id, "action": step.action});
+                if let (Some(map), Ok(serde_json::Value::Object(fields))) =
+                    (value.as_object_mut(), serde_json::to_value(state))
+                {
+                    map.extend(fields);
+                }
+                emit(value)
+            }
+        }
+    }
+    fn note(&self, text: &str) {
+        emit(json!({"event": "note", "message": text}));
+    }
+    fn summary(&self, report: &Report) {
+        let mut value = json!({"event": "summary", "ok": report.succeeded()});
+        if let (Some(map), Ok(serde_json::Value::Object(fields))) =
+            (value.as_object_mut(), serde_json::to_value(report))
+        {
+            map.extend(fields);
+        }
+        emit(value);
+    }
+}
+
+/// A live display: one line per step (waiting, a spinner with elapsed time, then the result).
+pub struct Bars {
+    multi: MultiProgress,
+    bars: HashMap<String, ProgressBar>,
+}
+
+impl Bars {
+    pub fn new(steps: &[Step]) -> Bars {
+        let multi = MultiProgress::with_draw_target(ProgressDrawTarget::stdout());
+        let width = steps.iter().map(|s| s.id.len()).max().unwrap_or(10);
+        let bars = steps
+            .iter()
+            .map(|step| {
+                let bar = multi.add(ProgressBar::new_spinner());
+                bar.set_style(Self::style(false, width));
+                bar.set_prefix(step.id.clone());
+                bar.set_message("waiting");
+                (step.id.clone(), bar)
+            })
+            .collect();
+        Bars { multi, bars }
+    }
+
+    fn style(running: bool, width: usize) -> ProgressStyle {
+        let template = if running {
+            format!("{{prefix:<{width}}}  {{spinner}} {{msg}} {{elapsed}}")
+        } else {
+            format!("{{prefix:<{width}}}  {{msg}}")
+        };
+        ProgressStyle::with_template(&template).expect("valid progress template")
+    }
+
+    fn width(&self) -> usize {
+        self.bars.keys().map(String::len).max().unwrap_or(10)
+    }
+}
+
+impl Reporter for Bars {
+    fn event(&self, event: Event<'_>) {
+        match event {
+            Event::Started(step) => {
+                if let Some(bar) = self.bars.get(&step.id) {
+                    bar.set_style(Self::style(true, self.width()));
+                    bar.set_message("running");
+                    bar.enable_steady_tick(Duration::from_millis(120));
+                }
+            }
+            Event::Finished(step, state) => {
+                if let Some(bar) = self.bars.get(&step.id) {
+                    bar.set_style(Self::style(false, self.width()));
+                    let mark = match state {
+                        State::Done { .. } => "✓",
+                        State::Failed { .. } => "✗",
+                        State::NotStarted { .. } => "-",
+                    };
+                    bar.finish_with_message(format!("{mark} {}", describe(state)));
+                }
+            }
+        }
+    }
+    fn note(&self, text: &str) {
+        let _ = self.multi.println(text);
+    }
+    fn summary(&self, report: &Report) {
+        for bar in self.bars.values() {
+            if !bar.is_finished() {
+                bar.finish();
+            }
+        }
+        print!("\n{}", summary_text(report));
+        let _ = std::io::stdout().flush();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::executor::Outcome;
+
+    #[test]
+    fn timestamps_are_rfc3339_utc() {
+        assert_eq!(
+            format_utc(Duration::from_millis(0)),
+            "1970-01-01T00:00:00.000Z"
+        );
+        // 2024-02-29T12:34:56.789Z, a leap day.
+        assert_eq!(
+            format_utc(Duration::from_millis(1_709_210_096_789)),
+            "2024-02-29T12:34:56.789Z"
+        );
+        assert_eq!(
+            format_utc(Duration::from_secs(4_102_444_799)),
+            "2099-12-31T23:59:59.000Z"
+        );
+    }
+
+    #[test]
+    fn the_summary_counts_done_failed_and_not_started() {
+        let report = Report {
+            steps: vec![
+                Outcome {
+                    id: "kps".into(),
+                    state: State::Done {
+                        elapsed: Duration::from_millis(3100),
+                        note: "unchanged".into(),
+                    },
+                },
+                Outcome {
+                    id: "loki".into(),
+                    state: State::Failed {
+                        elapsed: Duration::from_secs(2),
+                        reason: "boom".into(),
+                    },
+                },
+                Outcome {
+                    id: "otel-collector".into(),
+                    state: State::NotStarted {
+                        reason: "needs `loki`, which failed".into(),
+                    },
+                },
+            ],
+            elapsed: Duration::from_millis(5150),
+        };
+        let text = summary_text(&report);
+        assert!(
+            text.contains("kps             done         3.1s  unchanged"),
+            "{text}"
+        );
+        assert!(
+            text.contains("loki            FAILED       2.0s  boom"),
+            "{text}"
+        );
+        assert!(
+            text.contains("otel-collector  not started  -     needs `loki`, which failed"),
+            "{text}"
+        );
+        assert!(
+            text.ends_with("1 done, 1 failed, 1 not started in 5.2s\n"),
+            "{text}"
+        );
+        let json = serde_json::to_value(&report).unwrap();
+        assert_eq!(
+            json["steps"][1],
+            json!({"id": "loki", "state": "failed", "elapsed": 2.0, "reason": "boom"})
+        );
+    }
+}

@@ -1,0 +1,116 @@
+//! Support for the `up`/`down` tests: the fake Helm fixture and the fake Kubernetes API.
+#![allow(dead_code)]
+
+pub mod fake_kube;
+
+use std::path::{Path, PathBuf};
+
+use serde_json::Value;
+
+use crate::common::{fixture, obsctl};
+use fake_kube::FakeKube;
+
+/// The fake `helm` of `tests/fixtures/fake-helm`, with its own state directory.
+pub struct FakeHelm {
+    pub state: tempfile::TempDir,
+}
+
+impl FakeHelm {
+    pub fn new() -> FakeHelm {
+        FakeHelm {
+            state: tempfile::tempdir().unwrap(),
+        }
+    }
+
+    pub fn path() -> PathBuf {
+        fixture("fake-helm/helm")
+    }
+
+    /// Every call, in the order they ended.
+    pub fn calls(&self) -> Vec<Value> {
+        let Ok(text) = std::fs::read_to_string(self.state.path().join("calls.jsonl")) else {
+            return vec![];
+        };
+        text.lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect()
+    }
+
+    /// Calls whose command starts with `word` (`upgrade`, `uninstall`, `list`).
+    pub fn calls_of(&self, word: &str) -> Vec<Value> {
+        self.calls()
+            .into_iter()
+            .filter(|c| c["words"][0] == word)
+            .collect()
+    }
+
+    /// The release names of `upgrade` calls, in the order they ended.
+    pub fn upgraded(&self) -> Vec<String> {
+        self.calls_of("upgrade")
+            .iter()
+            .map(|c| c["release"].as_str().unwrap().to_string())
+            .collect()
+    }
+
+    /// One call of `word` for `release`.
+    pub fn call(&self, word: &str, release: &str) -> Value {
+        self.calls_of(word)
+            .into_iter()
+            .find(|c| c["release"] == release)
+            .unwrap_or_else(|| panic!("no `{word}` of {release} in {:#?}", self.calls()))
+    }
+
+    /// The releases the fake holds (name → {namespace, status, chart, values}).
+    pub fn releases(&self) -> Value {
+        std::fs::read_to_string(self.state.path().join("releases.json"))
+            .map(|t| serde_json::from_str(&t).unwrap())
+            .unwrap_or(Value::Null)
+    }
+
+    pub fn clear_log(&self) {
+        let _ = std::fs::remove_file(self.state.path().join("calls.jsonl"));
+        for entry in std::fs::read_dir(self.state.path()).unwrap() {
+            let path = entry.unwrap().path();
+            if path
+                .file_name()
+                .unwrap()
+                .to_string_lossy()
+                .starts_with("started-")
+            {
+                std::fs::remove_file(path).unwrap();
+            }
+        }
+    }
+
+    /// `obsctl <args>` against `kube`, driving this fake Helm.
+    pub fn obsctl(&self, kube: &FakeKube, args: &[&str]) -> assert_cmd::Command {
+        let mut cmd = obsctl();
+        cmd.env("FAKE_HELM_STATE", self.state.path())
+            .env("KUBECONFIG", kube.kubeconfig())
+            .env_remove("FAKE_HELM_FAIL")
+            .env_remove("FAKE_HELM_SLEEP")
+            .env_remove("FAKE_HELM_BARRIER")
+            .env_remove("FAKE_HELM_VERSION")
+            .arg(args[0])
+            .arg("--helm")
+            .arg(Self::path())
+            .args(&args[1..])
+            .timeout(std::time::Duration::from_secs(120));
+        cmd
+    }
+}
+
+/// A profile file in `dir` that extends a built-in one with extra YAML.
+pub fn profile(dir: &Path, name: &str, body: &str) -> PathBuf {
+    let path = dir.join(format!("{name}.yaml"));
+    std::fs::write(&path, format!("name: {name}\nextends: dev\n{body}")).unwrap();
+    path
+}
+
+/// stdout and stderr of a finished command, for messages.
+pub fn text(output: &std::process::Output) -> (String, String) {
+    (
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
