@@ -283,6 +283,9 @@ pub struct SloReportArgs {
     /// Bound for the queries
     #[arg(long, default_value = "30s", value_name = "DURATION")]
     pub timeout: Duration,
+    /// Evaluate at this instant instead of now (RFC 3339 or unix seconds), e.g. a month's end
+    #[arg(long, value_name = "TIME")]
+    pub at: Option<String>,
 }
 
 #[derive(Debug, Args)]

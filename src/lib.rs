@@ -8,8 +8,10 @@
 pub mod cli;
 pub mod cluster;
 pub mod commands;
+pub mod cost;
 pub mod error;
 pub mod output;
 pub mod profile;
 pub mod render;
+pub mod slo;
 pub mod verify;

@@ -1,10 +1,12 @@
 //! One function per subcommand. Each loads what it needs, calls into the library and prints.
 
 mod completions;
+mod cost;
 mod plan;
 mod profile;
 mod render;
 mod schema;
+mod slo;
 mod verify;
 
 use anyhow::{Context, Result};
@@ -21,8 +23,10 @@ pub fn run(cli: Cli) -> Result<Outcome> {
         Command::Profile(cmd) => profile::run(cmd),
         Command::Schema => schema::run(),
         Command::Completions { shell } => completions::run(shell),
+        Command::Slo(cmd) => slo::run(cmd),
+        Command::Cost(args) => cost::run(args),
         Command::Verify(args) => verify::run(args),
-        Command::Up(_) | Command::Down(_) | Command::Slo(_) | Command::Cost(_) => {
+        Command::Up(_) | Command::Down(_) => {
             anyhow::bail!("this command is not built yet")
         }
     }

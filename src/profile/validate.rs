@@ -15,6 +15,10 @@ pub(super) fn check(stack: &Stack, root: &Node) -> Vec<Problem> {
     check_traces(stack, &mut problems);
     check_grafana(stack, &mut problems);
     check_collector(stack, &mut problems);
+    problems.list.extend(super::slo::check_slos(stack, root));
+    for (path, message) in super::workload::check(stack) {
+        problems.add(&path, message);
+    }
     problems.list
 }
 

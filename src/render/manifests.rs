@@ -8,7 +8,21 @@ use crate::profile::Stack;
 
 /// The manifests of a profile, in apply order.
 pub fn manifests(stack: &Stack) -> Vec<Manifest> {
-    vec![namespace(stack)]
+    let mut list = vec![namespace(stack)];
+    if !stack.slos.is_empty() {
+        list.push(Manifest {
+            path: "manifests/slo-rules.yaml".into(),
+            objects: crate::slo::rules::prometheus_rules(stack),
+        });
+        list.push(Manifest {
+            path: "manifests/slo-dashboard.yaml".into(),
+            objects: vec![crate::slo::dashboard::config_map(
+                stack,
+                super::datasources::PROMETHEUS_UID,
+            )],
+        });
+    }
+    list
 }
 
 fn namespace(stack: &Stack) -> Manifest {

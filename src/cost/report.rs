@@ -1,0 +1,466 @@
+//! The estimate for people (a table, Markdown) and for programs (JSON, CSV).
+
+use serde_json::{json, Map, Value};
+
+use super::{ComponentCost, Estimate, PriceUsed};
+use crate::output::Table;
+
+const GIB: f64 = (1u64 << 30) as f64;
+
+fn round(x: f64, digits: i32) -> f64 {
+    let m = 10f64.powi(digits);
+    (x * m).round() / m
+}
+
+/// `1234567.891` → `1,234,568` (whole numbers for counts of things).
+pub fn count(x: f64) -> String {
+    group(&format!("{:.0}", x.round()))
+}
+
+/// `1234.5` → `$1,234.50`.
+pub fn usd(x: f64) -> String {
+    let text = format!("{:.2}", x);
+    let (whole, cents) = text.split_once('.').unwrap_or((&text, "00"));
+    format!("${}.{cents}", group(whole))
+}
+
+fn group(digits: &str) -> String {
+    let (sign, digits) = match digits.strip_prefix('-') {
+        Some(rest) => ("-", rest),
+        None => ("", digits),
+    };
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    format!("{sign}{out}")
+}
+
+fn gib_text(bytes: f64) -> String {
+    super::sizing::gib(bytes)
+}
+
+fn pvc_text(c: &ComponentCost, recommended: bool) -> String {
+    let q = if recommended {
+        &c.sizing.recommended
+    } else {
+        &c.sizing.requested
+    };
+    match q {
+        Some(q) if c.sizing.volumes > 1 => format!("{}×{q}", c.sizing.volumes),
+        Some(q) => q.to_string(),
+        None => "-".into(),
+    }
+}
+
+fn vendor_total(v: &super::compare::VendorCost) -> String {
+    if v.incomplete {
+        format!("≥ {}", usd(v.monthly_usd))
+    } else {
+        usd(v.monthly_usd)
+    }
+}
+
+/// The breakdown of one vendor in one line: priced items with a cost, unpriced billable ones.
+fn breakdown_text(v: &super::compare::VendorCost) -> String {
+    v.lines
+        .iter()
+        .filter_map(|l| match l.usd {
+            Some(x) if x > 0.0 => Some(format!("{} {}", l.item, usd(x))),
+            None if l.billable > 0.0 => Some(format!(
+                "{} {} {} not priced",
+                l.item,
+                count(l.billable),
+                l.unit
+            )),
+            _ => None,
+        })
+        .collect::<Vec<_>>()
+        .join(" · ")
+}
+
+fn price_text(name: &str, p: &PriceUsed) -> String {
+    let mut s = format!(
+        "{name} ${}/GiB-month from the {}",
+        p.usd_per_gib_month, p.from
+    );
+    if p.from == "catalog" {
+        s.push_str(&format!(": {} ({}, {})", p.description, p.source, p.date));
+    } else {
+        s.push_str(&format!(" ({})", p.description));
+    }
+    s
+}
+
+/// The JSON report: the issue's contract (`components`, `self_hosted_monthly_usd`, `comparison`)
+/// plus what a program needs to audit it.
+pub fn json(e: &Estimate) -> Value {
+    let components: Vec<Value> = e
+        .components
+        .iter()
+        .map(|c| {
+            let s = &c.sizing;
+            let mut o = Map::new();
+            o.insert("component".into(), json!(s.component));
+            o.insert("storage_gib".into(), json!(round(s.storage_bytes / GIB, 3)));
+            o.insert("volume_gib".into(), json!(round(s.volume_bytes / GIB, 3)));
+            o.insert("volumes".into(), json!(s.volumes));
+            o.insert(
+                "requested_pvc".into(),
+                json!(s.requested.as_ref().map(|q| q.to_string())),
+            );
+            o.insert(
+                "recommended_pvc".into(),
+                json!(s.recommended.as_ref().map(|q| q.to_string())),
+            );
+            o.insert(
+                "object_storage_gib".into(),
+                json!(round(s.object_storage_bytes / GIB, 3)),
+            );
+            o.insert("monthly_usd".into(), json!(round(c.monthly_usd, 2)));
+            o.insert(
+                "recommended_monthly_usd".into(),
+                json!(round(c.recommended_monthly_usd, 2)),
+            );
+            o.insert("warning".into(), json!(s.warning));
+            o.insert("assumptions".into(), Value::Object(s.assumptions.clone()));
+            Value::Object(o)
+        })
+        .collect();
+    let comparison: Vec<Value> = e
+        .comparison
+        .iter()
+        .map(|v| {
+            let breakdown: Map<String, Value> = v
+                .lines
+                .iter()
+                .map(|l| (l.item.clone(), json!(l.usd.map(|x| round(x, 2)))))
+                .collect();
+            json!({
+                "vendor": v.vendor,
+                "name": v.name,
+                "plan": v.plan,
+                "monthly_usd": round(v.monthly_usd, 2),
+                "incomplete": v.incomplete,
+                "breakdown": breakdown,
+                "lines": v.lines,
+            })
+        })
+        .collect();
+    let price = |p: &PriceUsed| {
+        json!({
+            "usd_per_gib_month": p.usd_per_gib_month,
+            "from": p.from,
+            "description": p.description,
+            "source": p.source,
+            "date": p.date,
+        })
+    };
+    json!({
+        "profile": e.profile,
+        "components": components,
+        "self_hosted_monthly_usd": round(e.self_hosted_monthly_usd, 2),
+        "self_hosted_recommended_monthly_usd": round(e.self_hosted_recommended_monthly_usd, 2),
+        "comparison": comparison,
+        "usage_per_month": {
+            "hosts": e.usage.hosts,
+            "users": e.usage.users,
+            "active_series": e.usage.active_series,
+            "metric_samples": e.usage.metric_samples,
+            "log_gb": round(e.usage.log_gb, 3),
+            "log_events": e.usage.log_events.round(),
+            "trace_gb": round(e.usage.trace_gb, 3),
+        },
+        "prices": {
+            "block_storage": price(&e.block_storage),
+            "object_storage": price(&e.object_storage),
+            "catalog": e.catalog,
+        },
+        "warnings": e.warnings,
+        "notes": e.notes,
+    })
+}
+
+/// The table for people (plain aligned text; the header is bold on a TTY).
+pub fn table(e: &Estimate, bold: bool) -> String {
+    let mut out = format!(
+        "cost estimate for profile `{}` ({})\n\n",
+        e.profile, e.source
+    );
+    let mut t = Table::new([
+        "COMPONENT",
+        "DATA",
+        "PER VOLUME",
+        "REQUESTED",
+        "RECOMMENDED",
+        "BUCKET",
+        "USD/MONTH",
+        "AT RECOMMENDED",
+    ]);
+    for c in &e.components {
+        let s = &c.sizing;
+        let flag = if s.warning.is_some() { " !" } else { "" };
+        t.row([
+            s.component.to_string(),
+            gib_text(s.storage_bytes),
+            if s.volumes > 0 {
+                gib_text(s.volume_bytes)
+            } else {
+                "-".into()
+            },
+            format!("{}{flag}", pvc_text(c, false)),
+            pvc_text(c, true),
+            if s.object_storage_bytes > 0.0 {
+                gib_text(s.object_storage_bytes)
+            } else {
+                "-".into()
+            },
+            usd(c.monthly_usd),
+            usd(c.recommended_monthly_usd),
+        ]);
+    }
+    t.row([
+        "self-hosted storage".to_string(),
+        String::new(),
+        String::new(),
+        String::new(),
+        String::new(),
+        String::new(),
+        usd(e.self_hosted_monthly_usd),
+        usd(e.self_hosted_recommended_monthly_usd),
+    ]);
+    out.push_str(&t.render(bold));
+    out.push('\n');
+    let mut v = Table::new(["VENDOR", "PLAN", "USD/MONTH", "BREAKDOWN"]);
+    for vendor in &e.comparison {
+        v.row([
+            vendor.name.clone(),
+            vendor.plan.clone(),
+            vendor_total(vendor),
+            breakdown_text(vendor),
+        ]);
+    }
+    out.push_str(&v.render(bold));
+    out.push_str("\nhow the estimates are made:\n");
+    for c in &e.components {
+        if let Some(f) = c.sizing.assumptions.get("formula").and_then(Value::as_str) {
+            out.push_str(&format!("  {}: {f}\n", c.sizing.component));
+        }
+    }
+    out.push_str("prices:\n");
+    out.push_str(&format!(
+        "  {}\n",
+        price_text("block storage", &e.block_storage)
+    ));
+    out.push_str(&format!(
+        "  {}\n",
+        price_text("object storage", &e.object_storage)
+    ));
+    out.push_str(&format!("  vendors: {}\n", e.catalog));
+    out.push_str("notes:\n");
+    for n in &e.notes {
+        out.push_str(&format!("  {n}\n"));
+    }
+    out
+}
+
+fn csv_field(s: &str) -> String {
+    if s.contains([',', '"', '\n']) {
+        format!("\"{}\"", s.replace('"', "\"\""))
+    } else {
+        s.to_string()
+    }
+}
+
+/// CSV: one row per component, the self-hosted total, each vendor and each vendor line.
+pub fn csv(e: &Estimate) -> String {
+    let mut out = String::from(
+        "kind,name,item,storage_gib,volumes,requested_pvc,recommended_pvc,object_storage_gib,monthly_usd,recommended_monthly_usd\n",
+    );
+    let mut row = |cells: [String; 10]| {
+        out.push_str(
+            &cells
+                .iter()
+                .map(|c| csv_field(c))
+                .collect::<Vec<_>>()
+                .join(","),
+        );
+        out.push('\n');
+    };
+    for c in &e.components {
+        let s = &c.sizing;
+        row([
+            "component".into(),
+            s.component.into(),
+            String::new(),
+            format!("{:.3}", s.storage_bytes / GIB),
+            s.volumes.to_string(),
+            s.requested
+                .as_ref()
+                .map(|q| q.to_string())
+                .unwrap_or_default(),
+            s.recommended
+                .as_ref()
+                .map(|q| q.to_string())
+                .unwrap_or_default(),
+            format!("{:.3}", s.object_storage_bytes / GIB),
+            format!("{:.2}", c.monthly_usd),
+            format!("{:.2}", c.recommended_monthly_usd),
+        ]);
+    }
+    let blank = String::new;
+    row([
+        "total".into(),
+        "self-hosted".into(),
+        blank(),
+        blank(),
+        blank(),
+        blank(),
+        blank(),
+        blank(),
+        format!("{:.2}", e.self_hosted_monthly_usd),
+        format!("{:.2}", e.self_hosted_recommended_monthly_usd),
+    ]);
+    for v in &e.comparison {
+        row([
+            "vendor".into(),
+            v.vendor.clone(),
+            blank(),
+            blank(),
+            blank(),
+            blank(),
+            blank(),
+            blank(),
+            format!("{:.2}", v.monthly_usd),
+            blank(),
+        ]);
+        for l in &v.lines {
+            row([
+                "vendor-item".into(),
+                v.vendor.clone(),
+                l.item.clone(),
+                blank(),
+                blank(),
+                blank(),
+                blank(),
+                blank(),
+                l.usd.map(|x| format!("{x:.2}")).unwrap_or_default(),
+                blank(),
+            ]);
+        }
+    }
+    out
+}
+
+fn md_cell(s: &str) -> String {
+    s.replace('|', "\\|")
+}
+
+/// Markdown for a pull request or a wiki page.
+pub fn markdown(e: &Estimate) -> String {
+    let mut out = format!(
+        "# Cost estimate: profile `{}`\n\n## Storage\n\n| component | data | per volume | requested | recommended | bucket | USD/month | at recommended |\n|---|---:|---:|---:|---:|---:|---:|---:|\n",
+        e.profile
+    );
+    for c in &e.components {
+        let s = &c.sizing;
+        out.push_str(&format!(
+            "| {} | {} | {} | {}{} | {} | {} | {} | {} |\n",
+            s.component,
+            gib_text(s.storage_bytes),
+            if s.volumes > 0 {
+                gib_text(s.volume_bytes)
+            } else {
+                "-".into()
+            },
+            pvc_text(c, false),
+            if s.warning.is_some() { " ⚠" } else { "" },
+            pvc_text(c, true),
+            if s.object_storage_bytes > 0.0 {
+                gib_text(s.object_storage_bytes)
+            } else {
+                "-".into()
+            },
+            usd(c.monthly_usd),
+            usd(c.recommended_monthly_usd),
+        ));
+    }
+    out.push_str(&format!(
+        "| **self-hosted storage** | | | | | | **{}** | **{}** |\n\n## Compared with commercial APM\n\n| vendor | plan | USD/month | breakdown |\n|---|---|---:|---|\n",
+        usd(e.self_hosted_monthly_usd),
+        usd(e.self_hosted_recommended_monthly_usd)
+    ));
+    for v in &e.comparison {
+        out.push_str(&format!(
+            "| {} | {} | {} | {} |\n",
+            md_cell(&v.name),
+            md_cell(&v.plan),
+            vendor_total(v),
+            md_cell(&breakdown_text(v))
+        ));
+    }
+    out.push_str("\n## How the estimates are made\n\n");
+    for c in &e.components {
+        if let Some(f) = c.sizing.assumptions.get("formula").and_then(Value::as_str) {
+            out.push_str(&format!("- **{}**: {f}\n", c.sizing.component));
+        }
+    }
+    out.push_str("\n## Prices\n\n");
+    out.push_str(&format!(
+        "- {}\n",
+        price_text("Block storage", &e.block_storage)
+    ));
+    out.push_str(&format!(
+        "- {}\n",
+        price_text("Object storage", &e.object_storage)
+    ));
+    for v in &e.comparison {
+        for l in &v.lines {
+            let price = match l.price {
+                Some(p) if l.per != 1.0 => format!("${p} per {} {}", count(l.per), l.unit),
+                Some(p) => format!("${p} per {}", l.unit_singular),
+                None => format!("not priced: {}", l.unpriced.as_deref().unwrap_or("")),
+            };
+            out.push_str(&format!(
+                "- {} {}: {price} ([source]({}), {})\n",
+                v.name, l.item, l.source, l.date
+            ));
+        }
+    }
+    if !e.warnings.is_empty() {
+        out.push_str("\n## Warnings\n\n");
+        for w in &e.warnings {
+            out.push_str(&format!("- {w}\n"));
+        }
+    }
+    out.push_str("\n## Notes\n\n");
+    for n in &e.notes {
+        out.push_str(&format!("- {n}\n"));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn money_and_counts_are_grouped() {
+        assert_eq!(usd(1234.5), "$1,234.50");
+        assert_eq!(usd(0.0), "$0.00");
+        assert_eq!(usd(999.999), "$1,000.00");
+        assert_eq!(usd(1_234_567.0), "$1,234,567.00");
+        assert_eq!(count(148_500.0), "148,500");
+        assert_eq!(count(12.0), "12");
+    }
+
+    #[test]
+    fn csv_quotes_what_needs_it() {
+        assert_eq!(csv_field("plain"), "plain");
+        assert_eq!(csv_field("a,b"), "\"a,b\"");
+        assert_eq!(csv_field("say \"hi\""), "\"say \"\"hi\"\"\"");
+    }
+}

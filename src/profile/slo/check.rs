@@ -1,0 +1,547 @@
+//! Cross-field rules of `slos:` and `policy:` (each key alone is checked by its type while
+//! loading). Errors are what would make the generated rules wrong or dead; warnings are what is
+//! legal but probably not meant.
+//!
+//! What is checked offline, and what is not: selectors parse and regexes compile (at load time);
+//! a latency threshold is a positive number, but whether it is one of the histogram's `le`
+//! boundaries only the live series can tell (`obsctl slo report` says when the bucket is missing).
+
+use std::collections::BTreeMap;
+
+use super::super::yaml::{Node, Value};
+use super::super::{Problem, Stack};
+use super::selector::is_label_name;
+use super::{Indicator, Severity, Slo, TIERS};
+use crate::profile::types::format_seconds;
+
+/// Labels obsctl sets on every SLO alert; `alerting.labels` may not redefine them.
+pub const GENERATED_ALERT_LABELS: [&str; 6] = [
+    "alertname",
+    "slo",
+    "service",
+    "severity",
+    "long_window",
+    "short_window",
+];
+
+/// Collects the broken rules of every SLO and of the policy.
+pub(in crate::profile) fn check_slos(stack: &Stack, root: &Node) -> Vec<Problem> {
+    let mut out = Findings { root, list: vec![] };
+    if !stack.slos.is_empty() {
+        check_stack_fit(stack, &mut out);
+    }
+    let mut first_by_name: BTreeMap<&str, usize> = BTreeMap::new();
+    for (i, slo) in stack.slos.iter().enumerate() {
+        if let Some(first) = first_by_name.insert(slo.name.as_str(), i) {
+            first_by_name.insert(slo.name.as_str(), first);
+            out.add(
+                i,
+                &["name"],
+                format!(
+                    "duplicate SLO name `{}` (also slos[{first}]): the name identifies its rules and alerts; make it unique",
+                    slo.name
+                ),
+            );
+        }
+        check_slo(i, slo, &mut out);
+    }
+    check_policy(stack, &mut out);
+    out.list
+}
+
+/// What is legal but probably not meant: a window longer than the retention, a tier that can
+/// never fire (it is left out of the rules), an objective no alerting can defend.
+pub fn warnings(stack: &Stack, root: &Node) -> Vec<Problem> {
+    let mut out = Findings { root, list: vec![] };
+    let retention = &stack.metrics.retention;
+    for (i, slo) in stack.slos.iter().enumerate() {
+        // The alerts (windows up to 3d) still work; only the SLI and budget would be short.
+        if slo.window.as_secs() > retention.as_secs() {
+            out.add(
+                i,
+                &["window"],
+                format!(
+                    "the {} window is longer than `metrics.retention` ({retention}): the SLI and budget over it would only see {retention} of data; raise the retention or shorten the window",
+                    slo.window
+                ),
+            );
+        }
+        for tier in slo.enabled_tiers() {
+            let burn = tier.burn_rate(&slo.window);
+            if burn < super::Exact::ratio(1, 2) {
+                out.add(
+                    i,
+                    &["window"],
+                    format!(
+                        "the {} tier's burn rate is only {}× ({}% of a {} budget in {}): it fires on traffic that would spend {}% of the budget over the whole window; use a window of 28d or more, or `ticket: false`",
+                        tier.describe(),
+                        burn.decimal(3),
+                        tier.budget_percent,
+                        slo.window,
+                        tier.long_window(),
+                        (burn * super::Exact::int(100)).decimal(1),
+                    ),
+                );
+            }
+            if !tier.can_fire(&slo.objective, &slo.window) {
+                out.add(
+                    i,
+                    &["objective"],
+                    format!(
+                        "the {} tier can never fire at {}%: it needs an error ratio above {} (burn rate {} × budget {}), more than 100% of requests failing; it is left out of the rules",
+                        tier.describe(),
+                        slo.objective,
+                        percent(tier.threshold(&slo.objective, &slo.window)),
+                        tier.burn_rate(&slo.window),
+                        slo.objective.error_budget()
+                    ),
+                );
+            }
+        }
+        if slo.objective.percent() >= super::Exact::parse_decimal("99.999", 3).expect("literal") {
+            let seconds =
+                slo.objective.error_budget() * super::Exact::int(i128::from(slo.window.as_secs()));
+            out.add(
+                i,
+                &["objective"],
+                format!(
+                    "at {}% a full outage spends the whole {} budget in {} seconds: alerting cannot defend it, only design (canaries, progressive rollouts) can",
+                    slo.objective, slo.window, seconds.decimal(1)
+                ),
+            );
+        }
+    }
+    out.list
+}
+
+fn percent(ratio: super::Exact) -> String {
+    format!("{}%", (ratio * super::Exact::int(100)).decimal(4))
+}
+
+struct Findings<'a> {
+    root: &'a Node,
+    list: Vec<Problem>,
+}
+
+impl Findings<'_> {
+    /// At `slos[i].<keys>`, or the deepest of them that exists.
+    fn add(&mut self, i: usize, keys: &[&str], message: String) {
+        let mut path = format!("slos[{i}]");
+        let mut node = self.root.get("slos").and_then(|slos| match &slos.value {
+            Value::Seq(items) => items.get(i),
+            _ => None,
+        });
+        for key in keys {
+            path.push('.');
+            path.push_str(key);
+            if let Some(child) = node.and_then(|n| n.get(key)) {
+                node = Some(child);
+            }
+        }
+        let pos = node
+            .or_else(|| self.root.get("slos"))
+            .unwrap_or(self.root)
+            .pos
+            .clone();
+        self.list.push(Problem { pos, path, message });
+    }
+
+    /// At a top-level key path.
+    fn add_at(&mut self, keys: &[&str], message: String) {
+        self.list.push(Problem {
+            pos: crate::profile::position(self.root, keys),
+            path: keys.join("."),
+            message,
+        });
+    }
+}
+
+/// SLO rules run in the stack's Prometheus, and need its data and scrape rate.
+fn check_stack_fit(stack: &Stack, out: &mut Findings) {
+    let metrics = &stack.metrics;
+    if !metrics.enabled {
+        out.add_at(
+            &["slos"],
+            "SLO rules and alerts run in the stack's Prometheus, which this profile disables; enable `metrics` or remove `slos`".into(),
+        );
+        return;
+    }
+    let scrape = metrics.scrape_interval.as_secs();
+    if scrape > 0 && 4 * scrape > super::BASE_WINDOW_SECS {
+        out.add_at(
+            &["metrics", "scrapeInterval"],
+            format!(
+                "SLO alerts use a {} window, shorter than four scrape intervals of `{}`: increase() over it sees too few samples to be trusted; use a scrape interval of at most `{}`",
+                format_seconds(super::BASE_WINDOW_SECS),
+                metrics.scrape_interval,
+                format_seconds(super::BASE_WINDOW_SECS / 4)
+            ),
+        );
+    }
+}
+
+fn check_slo(i: usize, slo: &Slo, out: &mut Findings) {
+    if slo.service.trim().is_empty() {
+        out.add(
+            i,
+            &["service"],
+            "expected the service's name (it labels the alerts), e.g. `checkout`".into(),
+        );
+    }
+    if slo.window.as_secs() < super::LONGEST_ALERT_WINDOW_SECS {
+        out.add(
+            i,
+            &["window"],
+            format!(
+                "the `{}` window is shorter than the longest alert window ({}); expected at least `3d`, usually `28d` or `30d`",
+                slo.window,
+                format_seconds(super::LONGEST_ALERT_WINDOW_SECS)
+            ),
+        );
+    }
+    if slo.window.as_secs() > 366 * 86_400 {
+        out.add(
+            i,
+            &["window"],
+            format!(
+                "the `{}` window is longer than a year; expected e.g. `30d`",
+                slo.window
+            ),
+        );
+    }
+    match &slo.indicator {
+        Indicator::Ratio(r) => {
+            let at = ["indicator", "ratio"];
+            match (&r.errors, &r.good) {
+                (None, None) => out.add(
+                    i,
+                    &at,
+                    "give `errors:` (a selector of bad events) or `good:` (of good events) besides `total:`".into(),
+                ),
+                (Some(_), Some(_)) => out.add(
+                    i,
+                    &at,
+                    "give either `errors:` or `good:`, not both: the other is derived from `total:`".into(),
+                ),
+                (Some(part), None) | (None, Some(part)) => {
+                    if part.promql() == r.total.promql() {
+                        let key = if r.errors.is_some() { "errors" } else { "good" };
+                        out.add(
+                            i,
+                            &["indicator", "ratio", key],
+                            format!("`{key}` selects the same series as `total`; narrow it, e.g. with `code=~\"5..\"`"),
+                        );
+                    }
+                }
+            }
+        }
+        Indicator::Latency(l) => {
+            let metric = l.metric.metric();
+            if let Some(suffix) = ["_bucket", "_count", "_sum"]
+                .iter()
+                .find(|s| metric.ends_with(*s))
+            {
+                out.add(
+                    i,
+                    &["indicator", "latency", "metric"],
+                    format!(
+                        "give the histogram's name without `{suffix}` (`{}`): obsctl reads its `_bucket` and `_count` series",
+                        metric.trim_end_matches(suffix)
+                    ),
+                );
+            }
+            if l.metric.matchers().iter().any(|m| m.label == "le") {
+                out.add(
+                    i,
+                    &["indicator", "latency", "metric"],
+                    "remove the `le` matcher: obsctl selects the bucket from `threshold`".into(),
+                );
+            }
+            if !(l.threshold.is_finite() && l.threshold > 0.0) {
+                out.add(
+                    i,
+                    &["indicator", "latency", "threshold"],
+                    format!(
+                        "`{}` is not a latency; expected seconds above 0 that are one of the histogram's `le` boundaries, e.g. `0.5`",
+                        l.threshold
+                    ),
+                );
+            }
+        }
+    }
+    check_alerting(i, slo, out);
+}
+
+fn check_alerting(i: usize, slo: &Slo, out: &mut Findings) {
+    let a = &slo.alerting;
+    if let Some(url) = &a.runbook_url {
+        if !(url.starts_with("http://") || url.starts_with("https://")) || url.contains(' ') {
+            out.add(
+                i,
+                &["alerting", "runbookUrl"],
+                format!("`{url}` is not an http(s) URL; expected e.g. `https://runbooks.example.com/checkout`"),
+            );
+        }
+    }
+    for (key, value) in &a.labels {
+        if !is_label_name(key) || key.starts_with("__") {
+            out.add(
+                i,
+                &["alerting", "labels", key],
+                format!("`{key}` is not a Prometheus label name; expected letters, digits and `_`, not starting with a digit or `__`"),
+            );
+        } else if GENERATED_ALERT_LABELS.contains(&key.as_str()) {
+            out.add(
+                i,
+                &["alerting", "labels", key],
+                format!(
+                    "`{key}` is set by obsctl on every SLO alert ({}); choose another label name",
+                    GENERATED_ALERT_LABELS.join(", ")
+                ),
+            );
+        }
+        if value.is_empty() {
+            out.add(
+                i,
+                &["alerting", "labels", key],
+                "expected a value; an empty label value removes the label".into(),
+            );
+        }
+    }
+    // A severity that is on but none of whose tiers can fire is certainly a mistake; a single
+    // dead tier is only a warning (the other tier of the severity still guards).
+    for (severity, on, key) in [
+        (Severity::Critical, a.page, "page"),
+        (Severity::Warning, a.ticket, "ticket"),
+    ] {
+        let tiers: Vec<_> = TIERS.iter().filter(|t| t.severity == severity).collect();
+        if on
+            && tiers
+                .iter()
+                .all(|t| !t.can_fire(&slo.objective, &slo.window))
+        {
+            out.add(
+                i,
+                &["alerting", key],
+                format!(
+                    "no {} tier can fire at {}% ({}): even 100% errors stay under their thresholds; set `{key}: false` or raise the objective",
+                    severity.as_str(),
+                    slo.objective,
+                    tiers.iter().map(|t| t.describe()).collect::<Vec<_>>().join(", ")
+                ),
+            );
+        }
+    }
+}
+
+fn check_policy(stack: &Stack, out: &mut Findings) {
+    let p = &stack.policy;
+    let in_range = |v: f64| v.is_finite() && (0.0..=100.0).contains(&v);
+    if !in_range(p.healthy) {
+        out.add_at(
+            &["policy", "healthy"],
+            format!(
+                "`{}` is not a percentage of budget remaining; expected 0 to 100, e.g. 50",
+                p.healthy
+            ),
+        );
+    }
+    if !in_range(p.low) {
+        out.add_at(
+            &["policy", "low"],
+            format!(
+                "`{}` is not a percentage of budget remaining; expected 0 to 100, e.g. 10",
+                p.low
+            ),
+        );
+    }
+    if in_range(p.healthy) && in_range(p.low) && p.low >= p.healthy {
+        out.add_at(
+            &["policy", "low"],
+            format!(
+                "`low` ({}) must be below `healthy` ({}): above healthy is healthy, from low to healthy is low, below low is exhausted",
+                p.low, p.healthy
+            ),
+        );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::profile::{load, load_file, ProfileError};
+
+    const HEAD: &str = "name: t\nmetrics:\n  retention: 30d\n";
+
+    fn load_text(text: &str) -> Result<crate::profile::Profile, ProfileError> {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("p.yaml");
+        std::fs::write(&path, text).unwrap();
+        load_file(&path)
+    }
+
+    /// The error text, with the temp dir's path cut to `p.yaml`.
+    fn error(text: &str) -> String {
+        match load_text(text) {
+            Ok(_) => panic!("expected an error for:\n{text}"),
+            Err(e) => {
+                let e = e.to_string();
+                let at = e.find("p.yaml").unwrap_or(0);
+                e[at..].replace("\n/", "\n").to_string()
+            }
+        }
+    }
+
+    fn slo(body: &str) -> String {
+        format!("{HEAD}slos:\n  - name: a\n    service: s\n{body}")
+    }
+
+    const RATIO: &str = "    indicator:\n      ratio:\n        errors: e_total{code=~\"5..\"}\n        total: e_total\n";
+
+    #[test]
+    fn the_production_slos_load() {
+        let stack = load("production").unwrap().stack;
+        assert_eq!(stack.slos.len(), 2);
+        assert_eq!(stack.slos[0].objective.error_budget().to_string(), "0.001");
+        assert_eq!(stack.policy.healthy, 50.0);
+    }
+
+    #[test]
+    fn bad_selectors_fail_at_their_position() {
+        let text = slo("    objective: 99.9\n    window: 30d\n    indicator:\n      ratio:\n        errors: '{code=~\"5..\"}'\n        total: e_total\n");
+        let e = error(&text);
+        assert!(
+            e.starts_with("p.yaml:11:17: `slos[0].indicator.ratio.errors`: invalid selector"),
+            "{e}"
+        );
+        assert!(e.contains("no metric name"), "{e}");
+        let text = slo("    objective: 99.9\n    window: 30d\n    indicator:\n      ratio:\n        errors: e_total{code=~\"5(\"}\n        total: e_total\n");
+        assert!(error(&text).contains("not a valid regular expression"));
+    }
+
+    #[test]
+    fn objectives_out_of_range_fail_at_their_position() {
+        for bad in ["100", "0", "-1", "101", "ninety"] {
+            let e = error(&slo(&format!(
+                "    objective: {bad}\n    window: 30d\n{RATIO}"
+            )));
+            assert!(
+                e.starts_with("p.yaml:7:16: `slos[0].objective`:"),
+                "{bad}: {e}"
+            );
+        }
+    }
+
+    #[test]
+    fn exactly_one_of_errors_and_good() {
+        let neither = slo("    objective: 99\n    window: 30d\n    indicator:\n      ratio:\n        total: e_total\n");
+        let e = error(&neither);
+        assert!(
+            e.starts_with("p.yaml:11:9: `slos[0].indicator.ratio`: give `errors:`"),
+            "{e}"
+        );
+        let both = slo("    objective: 99\n    window: 30d\n    indicator:\n      ratio:\n        errors: e_total{c=\"5\"}\n        good: e_total{c=\"2\"}\n        total: e_total\n");
+        assert!(error(&both).contains("either `errors:` or `good:`, not both"));
+        let same = slo("    objective: 99\n    window: 30d\n    indicator:\n      ratio:\n        errors: e_total\n        total: e_total\n");
+        assert!(error(&same)
+            .contains("`slos[0].indicator.ratio.errors`: `errors` selects the same series"));
+    }
+
+    #[test]
+    fn duplicate_names_are_refused_at_the_second() {
+        let text = format!(
+            "{HEAD}slos:\n  - name: a\n    service: s\n    objective: 99\n    window: 30d\n{RATIO}  - name: a\n    service: s\n    objective: 99\n    window: 30d\n{RATIO}"
+        );
+        let e = error(&text);
+        assert!(
+            e.starts_with("p.yaml:13:11: `slos[1].name`: duplicate SLO name `a` (also slos[0])"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn windows_and_scrape_intervals_must_suit_the_alert_windows() {
+        let e = error(&slo(&format!("    objective: 99\n    window: 1d\n{RATIO}")));
+        assert!(
+            e.contains(
+                "`slos[0].window`: the `1d` window is shorter than the longest alert window (3d)"
+            ),
+            "{e}"
+        );
+        let text = format!(
+            "name: t\nmetrics:\n  retention: 30d\n  scrapeInterval: 2m\nslos:\n  - name: a\n    service: s\n    objective: 99\n    window: 30d\n{RATIO}"
+        );
+        let e = error(&text);
+        assert!(e.starts_with("p.yaml:4:19: `metrics.scrapeInterval`: SLO alerts use a 5m window, shorter than four scrape intervals"), "{e}");
+        let e = error(&format!("name: t\nmetrics:\n  enabled: false\nslos:\n  - name: a\n    service: s\n    objective: 99\n    window: 30d\n{RATIO}"));
+        assert!(e.contains("which this profile disables"), "{e}");
+    }
+
+    #[test]
+    fn latency_metrics_are_histogram_base_names() {
+        let lat = |metric: &str, threshold: &str| {
+            slo(&format!("    objective: 95\n    window: 30d\n    indicator:\n      latency:\n        metric: {metric}\n        threshold: {threshold}\n"))
+        };
+        assert!(error(&lat("h_seconds_bucket", "0.5")).contains("without `_bucket` (`h_seconds`)"));
+        assert!(error(&lat("h_seconds{le=\"1\"}", "0.5")).contains("remove the `le` matcher"));
+        assert!(error(&lat("h_seconds", "0")).contains("`slos[0].indicator.latency.threshold`"));
+        assert!(error(&lat("h_seconds", "-1")).contains("not a latency"));
+        assert!(load_text(&lat("h_seconds{job=\"a\"}", "0.25")).is_ok());
+    }
+
+    #[test]
+    fn alerting_labels_urls_and_dead_severities_are_checked() {
+        let with = |alerting: &str| {
+            slo(&format!(
+                "    objective: 99.9\n    window: 30d\n{RATIO}    alerting: {alerting}\n"
+            ))
+        };
+        assert!(error(&with("{labels: {severity: high}}"))
+            .contains("`slos[0].alerting.labels.severity`: `severity` is set by obsctl"));
+        assert!(error(&with("{labels: {1team: x}}")).contains("not a Prometheus label name"));
+        assert!(error(&with("{labels: {team: ''}}")).contains("expected a value"));
+        assert!(error(&with("{runbookUrl: runbooks/x}")).contains("not an http(s) URL"));
+        // At 80% no paging tier can fire (14.4 × 20%, 6 × 20% are over 100%).
+        let e = error(&slo(&format!(
+            "    objective: 80\n    window: 30d\n{RATIO}"
+        )));
+        assert!(
+            e.contains("`slos[0].alerting.page`: no critical tier can fire at 80%"),
+            "{e}"
+        );
+        let ok = slo(&format!(
+            "    objective: 80\n    window: 30d\n{RATIO}    alerting: {{page: false}}\n"
+        ));
+        assert!(load_text(&ok).is_ok());
+    }
+
+    #[test]
+    fn the_policy_must_order_its_thresholds() {
+        let e = error(&format!("{HEAD}policy: {{healthy: 10, low: 50}}\n"));
+        assert!(
+            e.contains("`policy.low`: `low` (50) must be below `healthy` (10)"),
+            "{e}"
+        );
+        assert!(error(&format!("{HEAD}policy: {{healthy: 150}}\n")).contains("`policy.healthy`"));
+    }
+
+    #[test]
+    fn legal_but_doubtful_settings_are_warnings() {
+        let text = format!(
+            "name: t\nmetrics:\n  retention: 7d\nslos:\n  - name: a\n    service: s\n    objective: 90\n    window: 30d\n{RATIO}  - name: b\n    service: s\n    objective: 99.999\n    window: 30d\n{RATIO}"
+        );
+        let p = load_text(&text).unwrap();
+        let w: Vec<String> = super::warnings(&p.stack, &p.root)
+            .iter()
+            .map(|w| format!("{} {}", w.path, w.message))
+            .collect();
+        assert_eq!(w.len(), 4, "{w:#?}");
+        assert!(w[0]
+            .starts_with("slos[0].window the 30d window is longer than `metrics.retention` (7d)"));
+        assert!(w[1].starts_with("slos[0].objective the critical 1h/5m tier can never fire at 90%: it needs an error ratio above 144%"), "{}", w[1]);
+        assert!(
+            w[3].contains("at 99.999% a full outage spends the whole 30d budget in 25.9 seconds"),
+            "{}",
+            w[3]
+        );
+    }
+}

@@ -1,0 +1,387 @@
+//! Error-budget arithmetic for people (`obsctl slo explain`), from the SRE Workbook ch. 5, exact:
+//! - budget = 1 − objective; in time, budget × window (99.9% over 30d: 43.2 minutes);
+//! - a tier's burn rate = budget share × window / long window (2% × 30d / 1h = 14.4) and it fires
+//!   above an error ratio of burn rate × budget;
+//! - at 100% errors it fires once the long window's ratio crosses that threshold: after
+//!   threshold × long window (the short window crosses first);
+//! - after a long full outage it clears once the short window's ratio falls back under the
+//!   threshold: after short window × (1 − threshold).
+//!
+//! Those are the Workbook's figures for raw windows. obsctl's windows are sums of 5m increases
+//! (see `rules`), whose leading and trailing 5m ramp: at 100% errors a window of length W holds
+//! (t − B/2)/W of errors after t minutes (B = 5m base window), or t²/(2·B·W) while t < B. So the
+//! rules fire after θW + B/2 (or √(2·B·θW) when θW < B/2) and clear B/2 later than a raw short
+//! window would (except the 5m window, which is the base itself). Both are reported.
+
+use serde::Serialize;
+
+use crate::profile::slo::{Exact, Objective, Severity, Slo, Tier, BASE_WINDOW_SECS, TIERS};
+use crate::profile::types::format_seconds;
+use crate::profile::Duration;
+
+/// The budget of one objective and the figures of its tiers.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Explanation {
+    pub name: String,
+    pub objective: Objective,
+    pub window: Duration,
+    pub error_budget_ratio: Exact,
+    pub budget_minutes: Exact,
+    /// With a number of requests per window: how many may fail.
+    pub allowed_bad_events: Option<u128>,
+    pub requests: Option<u64>,
+    pub tiers: Vec<TierFigures>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct TierFigures {
+    pub tier: Tier,
+    pub burn_rate: Exact,
+    /// Share of the window's budget spent in the long window when it fires.
+    pub budget_consumed: Exact,
+    pub error_ratio_threshold: Exact,
+    pub can_fire: bool,
+    /// With obsctl's rules, at 100% errors; `None` when it can never fire.
+    pub detection_minutes_full_outage: Option<f64>,
+    /// With obsctl's rules, after a full outage that filled the short window.
+    pub reset_minutes: Option<f64>,
+    /// The same two for raw windows (the SRE Workbook's table).
+    pub workbook_detection_minutes: Option<Exact>,
+    pub workbook_reset_minutes: Option<Exact>,
+}
+
+/// Minutes until a derived window of `window_secs` exceeds `threshold` at 100% errors, to 0.1s.
+fn derived_detection(threshold: Exact, window_secs: u64) -> f64 {
+    let base = Exact::ratio(i128::from(BASE_WINDOW_SECS), 60);
+    let ideal = threshold * Exact::ratio(i128::from(window_secs), 60);
+    let minutes = if window_secs == BASE_WINDOW_SECS {
+        // The base window is a plain 5m increase: no ramp.
+        ideal.to_f64()
+    } else if ideal + ideal >= base {
+        (ideal + base / Exact::int(2)).to_f64()
+    } else {
+        (2.0 * base.to_f64() * ideal.to_f64()).sqrt()
+    };
+    (minutes * 600.0).round() / 600.0
+}
+
+/// Explains one objective over one window, for the given tiers.
+pub fn explain(
+    name: &str,
+    objective: &Objective,
+    window: &Duration,
+    tiers: &[Tier],
+    requests: Option<u64>,
+) -> Explanation {
+    let budget = objective.error_budget();
+    let window_minutes = Exact::ratio(i128::from(window.as_secs()), 60);
+    let tiers = tiers
+        .iter()
+        .map(|tier| {
+            let threshold = tier.threshold(objective, window);
+            let can_fire = tier.can_fire(objective, window);
+            let long_minutes = Exact::ratio(i128::from(tier.long_secs), 60);
+            let short_minutes = Exact::ratio(i128::from(tier.short_secs), 60);
+            let half_base = if tier.short_secs > BASE_WINDOW_SECS {
+                Exact::ratio(i128::from(BASE_WINDOW_SECS), 120)
+            } else {
+                Exact::int(0)
+            };
+            let workbook_reset = short_minutes * (Exact::int(1) - threshold);
+            TierFigures {
+                tier: *tier,
+                burn_rate: tier.burn_rate(window),
+                budget_consumed: Exact::ratio(i128::from(tier.budget_percent), 100),
+                error_ratio_threshold: threshold,
+                can_fire,
+                detection_minutes_full_outage: can_fire.then(|| {
+                    derived_detection(threshold, tier.long_secs)
+                        .max(derived_detection(threshold, tier.short_secs))
+                }),
+                reset_minutes: can_fire.then(|| (workbook_reset + half_base).to_f64()),
+                workbook_detection_minutes: can_fire.then(|| threshold * long_minutes),
+                workbook_reset_minutes: can_fire.then_some(workbook_reset),
+            }
+        })
+        .collect();
+    Explanation {
+        name: name.to_string(),
+        objective: objective.clone(),
+        window: window.clone(),
+        error_budget_ratio: budget,
+        budget_minutes: budget * window_minutes,
+        allowed_bad_events: requests
+            .map(|n| (Exact::int(i128::from(n)) * budget).floor().max(0) as u128),
+        requests,
+        tiers,
+    }
+}
+
+/// Explains a profile SLO, with the tiers it enables.
+pub fn explain_slo(slo: &Slo, requests: Option<u64>) -> Explanation {
+    let tiers: Vec<Tier> = slo.enabled_tiers().copied().collect();
+    explain(
+        slo.name.as_str(),
+        &slo.objective,
+        &slo.window,
+        &tiers,
+        requests,
+    )
+}
+
+/// Explains an objective given on the command line, with every tier.
+pub fn explain_objective(
+    objective: &Objective,
+    window: &Duration,
+    requests: Option<u64>,
+) -> Explanation {
+    let name = format!("{objective}% over {window}");
+    explain(&name, objective, window, &TIERS, requests)
+}
+
+/// The JSON shape of `slo explain --output json` (one entry of `slos`).
+#[derive(Serialize)]
+pub struct ExplanationJson {
+    name: String,
+    objective: f64,
+    window: String,
+    error_budget_ratio: f64,
+    budget_minutes: f64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    allowed_bad_events: Option<u128>,
+    tiers: Vec<TierJson>,
+}
+
+#[derive(Serialize)]
+struct TierJson {
+    severity: Severity,
+    long_window: String,
+    short_window: String,
+    burn_rate: f64,
+    budget_consumed: f64,
+    error_ratio_threshold: f64,
+    can_fire: bool,
+    detection_minutes_full_outage: Option<f64>,
+    reset_minutes: Option<f64>,
+    workbook_detection_minutes: Option<f64>,
+    workbook_reset_minutes: Option<f64>,
+}
+
+impl Explanation {
+    pub fn to_json(&self) -> ExplanationJson {
+        ExplanationJson {
+            name: self.name.clone(),
+            objective: self.objective.as_f64(),
+            window: self.window.to_string(),
+            error_budget_ratio: self.error_budget_ratio.to_f64(),
+            budget_minutes: self.budget_minutes.to_f64(),
+            allowed_bad_events: self.allowed_bad_events,
+            tiers: self
+                .tiers
+                .iter()
+                .map(|t| TierJson {
+                    severity: t.tier.severity,
+                    long_window: t.tier.long_window().to_string(),
+                    short_window: t.tier.short_window().to_string(),
+                    burn_rate: t.burn_rate.to_f64(),
+                    budget_consumed: t.budget_consumed.to_f64(),
+                    error_ratio_threshold: t.error_ratio_threshold.to_f64(),
+                    can_fire: t.can_fire,
+                    detection_minutes_full_outage: t.detection_minutes_full_outage,
+                    reset_minutes: t.reset_minutes,
+                    workbook_detection_minutes: t.workbook_detection_minutes.map(Exact::to_f64),
+                    workbook_reset_minutes: t.workbook_reset_minutes.map(Exact::to_f64),
+                })
+                .collect(),
+        }
+    }
+
+    /// The explanation in sentences, for people.
+    pub fn text(&self) -> String {
+        let budget_pct = self.error_budget_ratio * Exact::int(100);
+        let title = format!(
+            "{}% of events good over a rolling {}",
+            self.objective, self.window
+        );
+        let mut out = if self.name == format!("{}% over {}", self.objective, self.window) {
+            format!("{title}\n")
+        } else {
+            format!("{}: {title}\n", self.name)
+        };
+        out.push_str(&format!(
+            "  error budget: {}% of events, or {} minutes ({}) of full outage per {}\n",
+            budget_pct,
+            self.budget_minutes,
+            minutes_text(self.budget_minutes),
+            self.window
+        ));
+        if let (Some(n), Some(allowed)) = (self.requests, self.allowed_bad_events) {
+            out.push_str(&format!(
+                "  with {} requests per {}: {} may fail\n",
+                thousands(u128::from(n)),
+                self.window,
+                thousands(allowed)
+            ));
+        }
+        for t in &self.tiers {
+            let tier = &t.tier;
+            let (long, short) = (tier.long_window(), tier.short_window());
+            let act = match tier.severity {
+                Severity::Critical => "pages",
+                Severity::Warning => "opens a ticket",
+            };
+            if t.can_fire {
+                out.push_str(&format!(
+                    "  {} at {}×: {act} when the last {long} and the last {short} both fail more than {}% of events, \
+                     i.e. {}% of the {} budget spent in {long}; a full outage is caught after {} ({} with raw windows), \
+                     and the alert clears about {} after recovery\n",
+                    tier.describe(),
+                    t.burn_rate,
+                    t.error_ratio_threshold * Exact::int(100),
+                    t.budget_consumed * Exact::int(100),
+                    self.window,
+                    t.detection_minutes_full_outage.map(float_minutes_text).unwrap_or_default(),
+                    t.workbook_detection_minutes.map(minutes_text).unwrap_or_default(),
+                    t.reset_minutes.map(float_minutes_text).unwrap_or_default(),
+                ));
+            } else {
+                out.push_str(&format!(
+                    "  {} at {}×: can never fire: it needs more than {}% of events to fail, and at most 100% can; obsctl leaves it out of the rules\n",
+                    tier.describe(),
+                    t.burn_rate,
+                    t.error_ratio_threshold * Exact::int(100),
+                ));
+            }
+        }
+        out
+    }
+}
+
+/// `43.2` minutes → `43m12s`; under a minute → `52s`.
+pub fn minutes_text(minutes: Exact) -> String {
+    let seconds = (minutes * Exact::int(60) + Exact::ratio(1, 2))
+        .floor()
+        .max(0);
+    format_seconds(seconds as u64)
+}
+
+pub fn float_minutes_text(minutes: f64) -> String {
+    format_seconds((minutes * 60.0).round().max(0.0) as u64)
+}
+
+/// 1500000 → `1,500,000`.
+pub fn thousands(n: u128) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::profile::types::parse_literal;
+
+    fn objective(text: &str) -> Objective {
+        text.parse().unwrap()
+    }
+
+    #[test]
+    fn budgets_match_the_workbook_figures() {
+        let d30: Duration = parse_literal("30d");
+        let e = explain_objective(&objective("99.9"), &d30, Some(1_500_000_000));
+        assert_eq!(e.error_budget_ratio.to_string(), "0.001");
+        assert_eq!(e.budget_minutes.to_string(), "43.2");
+        assert_eq!(e.allowed_bad_events, Some(1_500_000));
+        let e = explain_objective(&objective("95"), &d30, Some(1_500_000_000));
+        assert_eq!(e.allowed_bad_events, Some(75_000_000));
+        let e = explain_objective(&objective("99.9"), &parse_literal("28d"), None);
+        assert_eq!(e.budget_minutes.to_string(), "40.32");
+        assert_eq!(e.tiers[0].burn_rate.to_string(), "13.44");
+    }
+
+    #[test]
+    fn tier_figures_match_the_workbook_table() {
+        let e = explain_objective(&objective("99.9"), &parse_literal("30d"), None);
+        let rows: Vec<(String, String, String, String)> = e
+            .tiers
+            .iter()
+            .map(|t| {
+                (
+                    t.burn_rate.to_string(),
+                    t.budget_consumed.to_string(),
+                    minutes_text(t.workbook_detection_minutes.unwrap()),
+                    t.error_ratio_threshold.to_string(),
+                )
+            })
+            .collect();
+        let expected = [
+            ("14.4", "0.02", "52s", "0.0144"),
+            ("6", "0.05", "2m10s", "0.006"),
+            ("3", "0.1", "4m19s", "0.003"),
+            ("1", "0.1", "4m19s", "0.001"),
+        ];
+        for (row, want) in rows.iter().zip(expected) {
+            assert_eq!(
+                (
+                    row.0.as_str(),
+                    row.1.as_str(),
+                    row.2.as_str(),
+                    row.3.as_str()
+                ),
+                want
+            );
+        }
+        // Reset ≈ the short window: 5m × (1 − 0.0144).
+        assert_eq!(
+            e.tiers[0].workbook_reset_minutes.unwrap().to_string(),
+            "4.928"
+        );
+        assert_eq!(
+            e.tiers[0].reset_minutes,
+            Some(4.928),
+            "the 5m window is the base itself"
+        );
+        // The 30m window is a sum of 5m increases: it clears 2.5 minutes later.
+        assert_eq!(e.tiers[1].reset_minutes, Some(29.82 + 2.5));
+    }
+
+    #[test]
+    fn detection_accounts_for_the_ramp_of_derived_windows() {
+        let e = explain_objective(&objective("99.9"), &parse_literal("30d"), None);
+        // 1h at 1.44%: √(2 × 5 × 0.864) = 2.94 minutes (the raw window: 0.864).
+        assert_eq!(e.tiers[0].detection_minutes_full_outage, Some(176.4 / 60.0));
+        // 1d at 0.3%: 4.32 + 2.5 minutes.
+        assert_eq!(e.tiers[2].detection_minutes_full_outage, Some(6.82));
+        let e = explain_objective(&objective("95"), &parse_literal("30d"), None);
+        // 1h at 72%: 43.2 + 2.5 minutes.
+        assert_eq!(e.tiers[0].detection_minutes_full_outage, Some(45.7));
+    }
+
+    #[test]
+    fn a_tier_that_can_never_fire_is_said_in_words() {
+        let e = explain_objective(&objective("90"), &parse_literal("30d"), None);
+        assert!(!e.tiers[0].can_fire);
+        assert_eq!(e.tiers[0].detection_minutes_full_outage, None);
+        assert_eq!(e.tiers[0].workbook_detection_minutes, None);
+        let text = e.text();
+        assert!(
+            text.contains("critical 1h/5m at 14.4×: can never fire: it needs more than 144% of events to fail"),
+            "{text}"
+        );
+        assert!(text.contains("critical 6h/30m at 6×: pages when"), "{text}");
+    }
+
+    #[test]
+    fn numbers_are_written_for_people() {
+        assert_eq!(thousands(1_500_000), "1,500,000");
+        assert_eq!(thousands(999), "999");
+        assert_eq!(minutes_text(Exact::ratio(432, 10)), "43m12s");
+        assert_eq!(minutes_text(Exact::int(60 * 24 * 2)), "2d");
+    }
+}

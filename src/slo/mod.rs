@@ -1,0 +1,10 @@
+//! Service level objectives on top of the stack: the rules and alerts (`rules`), the Grafana
+//! dashboard (`dashboard`), the budget arithmetic people read (`explain`), and the live budget
+//! report against a Prometheus (`report`). Everything but `report` is pure, so `render` can put
+//! the rules and the dashboard among its manifests.
+
+pub mod dashboard;
+pub mod explain;
+pub mod prometheus;
+pub mod report;
+pub mod rules;

@@ -1,0 +1,527 @@
+//! `obsctl slo report`: each SLO's state in a live Prometheus — SLI over its window, budget
+//! remaining, burn rate per alert window, firing alerts — and the error-budget policy's verdict.
+//!
+//! The figures come from the source series (the same PromQL the rules record, over the full
+//! window), not from the recorded series: a report is right even when the rules were deployed
+//! yesterday, and one long query per report is cheap next to a rule evaluated every 30s. Every
+//! query is evaluated at the same instant.
+
+use futures::stream::{self, StreamExt, TryStreamExt};
+use serde::Serialize;
+
+use super::explain::minutes_text;
+use super::prometheus::{Client, QueryError, Sample};
+use super::rules::{alert_windows, errors_expr, total_expr, ALERT_NAME};
+use crate::profile::slo::Policy;
+use crate::profile::slo::{Exact, Indicator, Slo};
+use crate::profile::types::format_seconds;
+use crate::profile::{Duration, Stack};
+
+/// Queries in flight at once: enough to hide latency, few enough not to load Prometheus.
+const CONCURRENT_QUERIES: usize = 8;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum State {
+    Healthy,
+    Low,
+    Exhausted,
+}
+
+impl State {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            State::Healthy => "healthy",
+            State::Low => "low",
+            State::Exhausted => "exhausted",
+        }
+    }
+
+    /// What the error-budget policy asks for in this state.
+    pub fn actions(self) -> &'static str {
+        match self {
+            State::Healthy => "releases approved",
+            State::Low => "more review; load tests for major changes",
+            State::Exhausted => "feature freeze: only reliability work ships",
+        }
+    }
+
+    /// From budget remaining in percent: above `healthy` healthy, from `low` to `healthy` low,
+    /// below `low` exhausted.
+    pub fn from_remaining(percent: f64, policy: &Policy) -> State {
+        if percent > policy.healthy {
+            State::Healthy
+        } else if percent >= policy.low {
+            State::Low
+        } else {
+            State::Exhausted
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct BurnRate {
+    pub window: String,
+    /// `None` without traffic in the window.
+    pub burn_rate: Option<f64>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct FiringAlert {
+    pub severity: String,
+    pub long_window: String,
+    pub short_window: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct SloReport {
+    pub name: String,
+    pub service: String,
+    pub objective: f64,
+    pub window: String,
+    pub error_budget_ratio: f64,
+    pub total_events: Option<f64>,
+    pub bad_events: Option<f64>,
+    /// Good events / all events over the window.
+    pub sli: Option<f64>,
+    /// 1 − error ratio / budget; negative once overspent.
+    pub budget_remaining: Option<f64>,
+    /// The remaining budget as minutes of full outage.
+    pub budget_remaining_minutes: Option<f64>,
+    /// `None` without data: no verdict can be given.
+    pub state: Option<State>,
+    pub actions: Option<&'static str>,
+    pub burn_rates: Vec<BurnRate>,
+    pub firing_alerts: Vec<FiringAlert>,
+    pub notes: Vec<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Report {
+    pub profile: String,
+    pub prometheus_url: String,
+    /// RFC 3339, UTC: the instant every query was evaluated at.
+    pub time: String,
+    pub policy: PolicyJson,
+    pub slos: Vec<SloReport>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct PolicyJson {
+    pub healthy: f64,
+    pub low: f64,
+}
+
+/// Queries `client` for every SLO of `stack`, at unix time `at`.
+pub async fn build(client: &Client, stack: &Stack, at: f64) -> Result<Report, QueryError> {
+    let mut queries: Vec<String> = Vec::new();
+    let mut plans = Vec::new();
+    for slo in &stack.slos {
+        plans.push(SloQueries::new(slo, &mut queries));
+    }
+    let firing_query = format!("ALERTS{{alertname=\"{ALERT_NAME}\",alertstate=\"firing\"}}");
+    queries.push(firing_query);
+    let results: Vec<Vec<Sample>> = stream::iter(queries.iter())
+        .map(|q| client.query(q, Some(at)))
+        .buffered(CONCURRENT_QUERIES)
+        .try_collect()
+        .await?;
+    let firing = results.last().cloned().unwrap_or_default();
+    let slos = stack
+        .slos
+        .iter()
+        .zip(&plans)
+        .map(|(slo, plan)| plan.report(slo, &results, &firing, &stack.policy))
+        .collect();
+    Ok(Report {
+        profile: stack.name.to_string(),
+        prometheus_url: client.url().to_string(),
+        time: format_rfc3339(at),
+        policy: PolicyJson {
+            healthy: stack.policy.healthy,
+            low: stack.policy.low,
+        },
+        slos,
+    })
+}
+
+/// Where one SLO's answers are in the flat list of queries.
+struct SloQueries {
+    bad: usize,
+    total: usize,
+    windows: Vec<(Duration, usize)>,
+    bucket: Option<(usize, String)>,
+}
+
+impl SloQueries {
+    fn new(slo: &Slo, queries: &mut Vec<String>) -> SloQueries {
+        let mut push = |q: String| {
+            queries.push(q);
+            queries.len() - 1
+        };
+        let range = format_seconds(slo.window.as_secs());
+        let bad = push(errors_expr(slo, &range));
+        let total = push(total_expr(slo, &range));
+        let windows = alert_windows(slo)
+            .into_iter()
+            .map(|w| {
+                let r = format_seconds(w.as_secs());
+                let q = format!("({}) / ({})", errors_expr(slo, &r), total_expr(slo, &r));
+                (w, push(q))
+            })
+            .collect();
+        // A latency threshold must be one of the histogram's `le` boundaries: check it exists.
+        let bucket = match &slo.indicator {
+            Indicator::Latency(l) => {
+                let good = l.good().promql();
+                Some((push(format!("count({good})")), good))
+            }
+            Indicator::Ratio(_) => None,
+        };
+        SloQueries {
+            bad,
+            total,
+            windows,
+            bucket,
+        }
+    }
+
+    fn report(
+        &self,
+        slo: &Slo,
+        results: &[Vec<Sample>],
+        firing: &[Sample],
+        policy: &Policy,
+    ) -> SloReport {
+        let scalar = |i: usize| {
+            results[i]
+                .first()
+                .map(|s| s.value)
+                .filter(|v| v.is_finite())
+        };
+        let budget = slo.objective.error_budget().to_f64();
+        let total = scalar(self.total);
+        let bad = scalar(self.bad);
+        let mut notes = Vec::new();
+        let ratio = match (bad, total) {
+            (Some(b), Some(t)) if t > 0.0 => Some((b / t).clamp(0.0, 1.0)),
+            _ => None,
+        };
+        if total.unwrap_or(0.0) <= 0.0 {
+            notes.push(format!(
+                "no events over the last {}: check the `total` selector",
+                slo.window
+            ));
+        }
+        if let Some((i, good)) = &self.bucket {
+            if results[*i].is_empty() {
+                notes.push(format!(
+                    "no series `{good}`: the threshold is not one of the histogram's `le` boundaries (or the histogram is missing)"
+                ));
+            }
+        }
+        let remaining = ratio.map(|r| 1.0 - r / budget);
+        let state = remaining.map(|r| State::from_remaining(r * 100.0, policy));
+        let window_minutes = slo.window.as_secs() as f64 / 60.0;
+        let mut firing_alerts: Vec<FiringAlert> = firing
+            .iter()
+            .filter(|s| s.labels.get("slo").map(String::as_str) == Some(slo.name.as_str()))
+            .map(|s| FiringAlert {
+                severity: s.labels.get("severity").cloned().unwrap_or_default(),
+                long_window: s.labels.get("long_window").cloned().unwrap_or_default(),
+                short_window: s.labels.get("short_window").cloned().unwrap_or_default(),
+            })
+            .collect();
+        firing_alerts.sort_by_key(|a| (a.severity.clone(), window_secs(&a.long_window)));
+        SloReport {
+            name: slo.name.to_string(),
+            service: slo.service.clone(),
+            objective: slo.objective.as_f64(),
+            window: slo.window.to_string(),
+            error_budget_ratio: budget,
+            total_events: total,
+            bad_events: bad,
+            sli: ratio.map(|r| 1.0 - r),
+            budget_remaining: remaining,
+            budget_remaining_minutes: remaining.map(|r| r * budget * window_minutes),
+            state,
+            actions: state.map(State::actions),
+            burn_rates: self
+                .windows
+                .iter()
+                .map(|(w, i)| BurnRate {
+                    window: w.to_string(),
+                    burn_rate: scalar(*i).map(|r| r / budget),
+                })
+                .collect(),
+            firing_alerts,
+            notes,
+        }
+    }
+}
+
+fn window_secs(text: &str) -> u64 {
+    text.parse::<Duration>().map(|d| d.as_secs()).unwrap_or(0)
+}
+
+impl Report {
+    /// The SLOs that fail a `--fail-on` gate: at or below `threshold`, or without data (a gate
+    /// must not pass on a typo in a selector).
+    pub fn failing(&self, threshold: State) -> Vec<&SloReport> {
+        self.slos
+            .iter()
+            .filter(|s| s.state.is_none_or(|state| state >= threshold))
+            .collect()
+    }
+
+    fn burn_windows(&self) -> Vec<String> {
+        let mut windows: Vec<String> = self
+            .slos
+            .iter()
+            .flat_map(|s| s.burn_rates.iter().map(|b| b.window.clone()))
+            .collect();
+        windows.sort_by_key(|w| window_secs(w));
+        windows.dedup();
+        windows
+    }
+
+    /// Rows for the people's tables: the summary and the burn rates.
+    pub fn tables(&self) -> (crate::output::Table, crate::output::Table) {
+        let mut summary = crate::output::Table::new([
+            "SLO",
+            "SERVICE",
+            "OBJECTIVE",
+            "SLI",
+            "BUDGET LEFT",
+            "STATE",
+            "FIRING",
+        ]);
+        for s in &self.slos {
+            summary.row(self.summary_cells(s));
+        }
+        let windows = self.burn_windows();
+        let mut header = vec!["BURN RATE".to_string()];
+        header.extend(windows.iter().cloned());
+        let mut burns = crate::output::Table::new(header);
+        for s in &self.slos {
+            let mut row = vec![s.name.clone()];
+            row.extend(windows.iter().map(|w| burn_cell(s, w)));
+            burns.row(row);
+        }
+        (summary, burns)
+    }
+
+    fn summary_cells(&self, s: &SloReport) -> Vec<String> {
+        vec![
+            s.name.clone(),
+            s.service.clone(),
+            format!("{}% / {}", s.objective, s.window),
+            s.sli
+                .map(|v| format!("{:.3}%", v * 100.0))
+                .unwrap_or_else(|| "no data".into()),
+            s.budget_remaining
+                .map(|r| {
+                    let minutes = s.budget_remaining_minutes.unwrap_or(0.0);
+                    let time = if minutes >= 0.0 {
+                        minutes_text(Exact::ratio((minutes * 1000.0).round() as i128, 1000))
+                    } else {
+                        "overspent".into()
+                    };
+                    format!("{:.1}% ({time})", r * 100.0)
+                })
+                .unwrap_or_else(|| "-".into()),
+            s.state
+                .map(|st| st.as_str().to_string())
+                .unwrap_or_else(|| "unknown".into()),
+            if s.firing_alerts.is_empty() {
+                "-".into()
+            } else {
+                s.firing_alerts
+                    .iter()
+                    .map(|a| format!("{} {}/{}", a.severity, a.long_window, a.short_window))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            },
+        ]
+    }
+
+    /// One line per SLO with the policy's verdict, and the notes.
+    pub fn verdicts(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        for s in &self.slos {
+            match s.state {
+                Some(state) => out.push(format!(
+                    "{}: {} — {}",
+                    s.name,
+                    state.as_str(),
+                    state.actions()
+                )),
+                None => out.push(format!("{}: unknown — no data, no verdict", s.name)),
+            }
+            for note in &s.notes {
+                out.push(format!("{}: note: {note}", s.name));
+            }
+        }
+        out
+    }
+
+    pub fn markdown(&self) -> String {
+        let mut md = format!(
+            "# SLO report · {}\n\nPrometheus {} at {}. Policy: healthy above {}% of the budget remaining, low from {}%, exhausted below {}%.\n\n",
+            self.profile, self.prometheus_url, self.time, self.policy.healthy, self.policy.low, self.policy.low
+        );
+        md.push_str("| SLO | Service | Objective | SLI | Budget left | State | Firing |\n|---|---|---|---|---|---|---|\n");
+        for s in &self.slos {
+            let cells: Vec<String> = self.summary_cells(s).iter().map(|c| md_escape(c)).collect();
+            md.push_str(&format!("| {} |\n", cells.join(" | ")));
+        }
+        let windows = self.burn_windows();
+        md.push_str(&format!(
+            "\n## Burn rates\n\n| SLO | {} |\n|---|{}\n",
+            windows.join(" | "),
+            "---|".repeat(windows.len())
+        ));
+        for s in &self.slos {
+            let cells: Vec<String> = windows.iter().map(|w| burn_cell(s, w)).collect();
+            md.push_str(&format!(
+                "| {} | {} |\n",
+                md_escape(&s.name),
+                cells.join(" | ")
+            ));
+        }
+        md.push_str("\n## Policy\n\n");
+        for line in self.verdicts() {
+            md.push_str(&format!("- {}\n", md_escape(&line)));
+        }
+        md
+    }
+}
+
+fn burn_cell(s: &SloReport, window: &str) -> String {
+    match s.burn_rates.iter().find(|b| b.window == window) {
+        Some(BurnRate {
+            burn_rate: Some(v), ..
+        }) => format!("{v:.2}×"),
+        Some(_) => "no data".into(),
+        None => "-".into(),
+    }
+}
+
+fn md_escape(text: &str) -> String {
+    text.replace('|', "\\|")
+}
+
+/// Parses `--at`: RFC 3339 (`2026-01-31T00:00:00Z`, `…+02:00`, fractional seconds allowed) or
+/// unix seconds.
+pub fn parse_time(text: &str) -> Result<f64, String> {
+    let bad = || {
+        format!("invalid time `{text}`: expected RFC 3339 such as `2026-01-31T23:59:59Z` or unix seconds such as `1769903999`")
+    };
+    if let Ok(secs) = text.parse::<f64>() {
+        return if secs.is_finite() && secs >= 0.0 {
+            Ok(secs)
+        } else {
+            Err(bad())
+        };
+    }
+    let b = text.as_bytes();
+    if b.len() < 20
+        || b[4] != b'-'
+        || b[7] != b'-'
+        || !matches!(b[10], b'T' | b't' | b' ')
+        || b[13] != b':'
+        || b[16] != b':'
+    {
+        return Err(bad());
+    }
+    let num = |range: std::ops::Range<usize>| -> Result<i64, String> {
+        let s = text.get(range).ok_or_else(bad)?;
+        if s.bytes().all(|c| c.is_ascii_digit()) {
+            s.parse().map_err(|_| bad())
+        } else {
+            Err(bad())
+        }
+    };
+    let (year, month, day) = (num(0..4)?, num(5..7)?, num(8..10)?);
+    let (hour, minute, second) = (num(11..13)?, num(14..16)?, num(17..19)?);
+    if !(1..=12).contains(&month)
+        || !(1..=days_in_month(year, month)).contains(&day)
+        || hour > 23
+        || minute > 59
+        || second > 60
+    {
+        return Err(bad());
+    }
+    let mut rest = &text[19..];
+    let mut fraction = 0.0;
+    if let Some(r) = rest.strip_prefix('.') {
+        let digits: String = r.chars().take_while(char::is_ascii_digit).collect();
+        if digits.is_empty() {
+            return Err(bad());
+        }
+        fraction = format!("0.{digits}").parse().map_err(|_| bad())?;
+        rest = &r[digits.len()..];
+    }
+    let offset = match rest {
+        "Z" | "z" => 0,
+        _ if rest.len() == 6 && matches!(&rest[..1], "+" | "-") && &rest[3..4] == ":" => {
+            let h: i64 = rest[1..3].parse().map_err(|_| bad())?;
+            let m: i64 = rest[4..6].parse().map_err(|_| bad())?;
+            let sign = if rest.starts_with('-') { -1 } else { 1 };
+            sign * (h * 3600 + m * 60)
+        }
+        _ => return Err(bad()),
+    };
+    let secs =
+        days_from_civil(year, month, day) * 86_400 + hour * 3600 + minute * 60 + second - offset;
+    if secs < 0 {
+        return Err(bad());
+    }
+    Ok(secs as f64 + fraction)
+}
+
+fn days_in_month(year: i64, month: i64) -> i64 {
+    match month {
+        2 if (year % 4 == 0 && year % 100 != 0) || year % 400 == 0 => 29,
+        2 => 28,
+        4 | 6 | 9 | 11 => 30,
+        _ => 31,
+    }
+}
+
+/// Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's algorithm).
+fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = (m + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+/// Unix seconds → `2026-01-31T23:59:59Z` (fractions of a second as milliseconds when present).
+pub fn format_rfc3339(secs: f64) -> String {
+    let whole = secs.floor() as i64;
+    let millis = ((secs - secs.floor()) * 1000.0).round() as i64;
+    let (days, rem) = (whole.div_euclid(86_400), whole.rem_euclid(86_400));
+    // Inverse of days_from_civil.
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    let time = format!("{:02}:{:02}:{:02}", rem / 3600, rem % 3600 / 60, rem % 60);
+    if millis > 0 && millis < 1000 {
+        format!("{y:04}-{m:02}-{d:02}T{time}.{millis:03}Z")
+    } else {
+        format!("{y:04}-{m:02}-{d:02}T{time}Z")
+    }
+}
+
+#[cfg(test)]
+mod tests;

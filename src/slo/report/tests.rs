@@ -1,0 +1,154 @@
+use super::*;
+
+fn policy() -> Policy {
+    Policy {
+        healthy: 50.0,
+        low: 10.0,
+    }
+}
+
+#[test]
+fn states_follow_the_policy_boundaries() {
+    let p = policy();
+    let cases = [
+        (100.0, State::Healthy),
+        (50.1, State::Healthy),
+        (50.0, State::Low),
+        (10.0, State::Low),
+        (9.99, State::Exhausted),
+        (-250.0, State::Exhausted),
+    ];
+    for (remaining, want) in cases {
+        assert_eq!(State::from_remaining(remaining, &p), want, "{remaining}");
+    }
+    assert!(State::Exhausted > State::Low && State::Low > State::Healthy);
+    assert_eq!(
+        State::Exhausted.actions(),
+        "feature freeze: only reliability work ships"
+    );
+}
+
+fn slo_report(name: &str, remaining: Option<f64>) -> SloReport {
+    let state = remaining.map(|r| State::from_remaining(r * 100.0, &policy()));
+    SloReport {
+        name: name.into(),
+        service: "shop".into(),
+        objective: 99.9,
+        window: "30d".into(),
+        error_budget_ratio: 0.001,
+        total_events: remaining.map(|_| 1_000_000.0),
+        bad_events: remaining.map(|r| (1.0 - r) * 1000.0),
+        sli: remaining.map(|r| 1.0 - (1.0 - r) * 0.001),
+        budget_remaining: remaining,
+        budget_remaining_minutes: remaining.map(|r| r * 43.2),
+        state,
+        actions: state.map(State::actions),
+        burn_rates: vec![
+            BurnRate {
+                window: "5m".into(),
+                burn_rate: Some(0.5),
+            },
+            BurnRate {
+                window: "1h".into(),
+                burn_rate: None,
+            },
+        ],
+        firing_alerts: vec![],
+        notes: vec![],
+    }
+}
+
+fn report() -> Report {
+    Report {
+        profile: "p".into(),
+        prometheus_url: "http://127.0.0.1:9090".into(),
+        time: "2026-01-31T00:00:00Z".into(),
+        policy: PolicyJson {
+            healthy: 50.0,
+            low: 10.0,
+        },
+        slos: vec![
+            slo_report("fine", Some(0.8)),
+            slo_report("tight", Some(0.3)),
+            slo_report("gone", Some(-0.2)),
+            slo_report("blind", None),
+        ],
+    }
+}
+
+#[test]
+fn the_gate_fails_at_or_below_its_state_and_without_data() {
+    let r = report();
+    let names = |t| {
+        r.failing(t)
+            .iter()
+            .map(|s| s.name.clone())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(names(State::Low), ["tight", "gone", "blind"]);
+    assert_eq!(names(State::Exhausted), ["gone", "blind"]);
+}
+
+#[test]
+fn markdown_has_the_summary_burn_rates_and_verdicts() {
+    let md = report().markdown();
+    assert!(md.starts_with("# SLO report · p\n"), "{md}");
+    assert!(
+        md.contains("| fine | shop | 99.9% / 30d | 99.980% | 80.0% (34m34s) | healthy | - |"),
+        "{md}"
+    );
+    assert!(
+        md.contains("| gone | shop | 99.9% / 30d | 99.880% | -20.0% (overspent) | exhausted | - |"),
+        "{md}"
+    );
+    assert!(
+        md.contains("| blind | shop | 99.9% / 30d | no data | - | unknown | - |"),
+        "{md}"
+    );
+    assert!(md.contains("| SLO | 5m | 1h |"), "{md}");
+    assert!(md.contains("| fine | 0.50× | no data |"), "{md}");
+    assert!(
+        md.contains("- tight: low — more review; load tests for major changes"),
+        "{md}"
+    );
+}
+
+#[test]
+fn times_parse_from_rfc3339_and_unix_seconds() {
+    assert_eq!(parse_time("1970-01-01T00:00:00Z").unwrap(), 0.0);
+    assert_eq!(parse_time("2026-01-31T23:59:59Z").unwrap(), 1_769_903_999.0);
+    assert_eq!(
+        parse_time("2026-02-01T01:59:59+02:00").unwrap(),
+        1_769_903_999.0
+    );
+    assert_eq!(
+        parse_time("2024-02-29T12:00:00.5Z").unwrap(),
+        1_709_208_000.5
+    );
+    assert_eq!(parse_time("1769903999").unwrap(), 1_769_903_999.0);
+    for bad in [
+        "",
+        "yesterday",
+        "2026-13-01T00:00:00Z",
+        "2025-02-29T00:00:00Z",
+        "2026-01-31 25:00:00Z",
+        "2026-01-31T00:00:00",
+        "2026-01-31T00:00:00+0200",
+        "-5",
+        "NaN",
+    ] {
+        assert!(parse_time(bad).is_err(), "{bad:?}");
+    }
+}
+
+#[test]
+fn times_format_back_to_rfc3339() {
+    for text in [
+        "1970-01-01T00:00:00Z",
+        "2026-01-31T23:59:59Z",
+        "2024-02-29T12:00:00.500Z",
+        "2000-03-01T00:00:00Z",
+    ] {
+        assert_eq!(format_rfc3339(parse_time(text).unwrap()), text);
+    }
+}

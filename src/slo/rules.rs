@@ -1,0 +1,270 @@
+//! SLO → Prometheus rules. Pure: the same profile gives the same bytes.
+//!
+//! Per SLO, two groups:
+//! - `slo-<name>`: the error and total increases recorded once over the 5m base window, the error
+//!   ratio over every alert window derived from them (`sum_over_time(errors[W]) /
+//!   sum_over_time(total[W])`: a sum of events, so traffic-weighted, and no raw range scan longer
+//!   than 5m), and one `SLOErrorBudgetBurn` alert per tier (the Workbook's multi-window
+//!   multi-burn-rate table; both windows must exceed the threshold).
+//! - `slo-<name>-budget`: the error ratio over the whole SLO window, the one long scan, on a slower
+//!   interval (dashboards and reports read it; no alert depends on it).
+//!
+//! Recorded series carry only the `slo` label: the SLO's own labels go on the alerts, so changing
+//! them never splits a window's history.
+//!
+//! Approximation: each base sample counts the events of the 5m before it, so a window W built from
+//! them weighs events in its first and last 5m less (a W+5m window with linear edges). Numerator
+//! and denominator are weighted alike; the ratio is exact when traffic and errors are steady.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+use serde_json::json;
+
+use crate::profile::slo::selector::quote;
+use crate::profile::slo::{Indicator, Selector, Slo, Tier, BASE_WINDOW_SECS};
+use crate::profile::types::format_seconds;
+use crate::profile::{Duration, Stack};
+
+/// Every SLO alert has this name; `slo`, `severity` and the windows tell them apart.
+pub const ALERT_NAME: &str = "SLOErrorBudgetBurn";
+pub const ERRORS_METRIC: &str = "slo:errors:increase5m";
+pub const TOTAL_METRIC: &str = "slo:total:increase5m";
+/// How often the whole-window ratio is re-evaluated.
+pub const BUDGET_GROUP_INTERVAL: &str = "2m";
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct RuleGroup {
+    pub name: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub interval: Option<String>,
+    pub rules: Vec<Rule>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(untagged)]
+pub enum Rule {
+    Record {
+        record: String,
+        expr: String,
+        labels: BTreeMap<String, String>,
+    },
+    Alert {
+        alert: String,
+        expr: String,
+        labels: BTreeMap<String, String>,
+        annotations: BTreeMap<String, String>,
+    },
+}
+
+impl Rule {
+    pub fn is_record(&self) -> bool {
+        matches!(self, Rule::Record { .. })
+    }
+}
+
+/// The recorded error ratio over `window` (`slo:error_ratio:window1h`).
+pub fn ratio_metric(window: &Duration) -> String {
+    format!("slo:error_ratio:window{}", format_seconds(window.as_secs()))
+}
+
+/// The distinct windows of the enabled tiers that can fire, shortest first.
+pub fn alert_windows(slo: &Slo) -> Vec<Duration> {
+    let mut secs: Vec<u64> = live_tiers(slo)
+        .flat_map(|t| [t.short_secs, t.long_secs])
+        .chain([BASE_WINDOW_SECS])
+        .collect();
+    secs.sort_unstable();
+    secs.dedup();
+    secs.into_iter().map(Duration::from_secs).collect()
+}
+
+/// The tiers that get an alert: enabled and able to fire.
+pub fn live_tiers(slo: &Slo) -> impl Iterator<Item = &'static Tier> + '_ {
+    slo.enabled_tiers()
+        .filter(|t| t.can_fire(&slo.objective, &slo.window))
+}
+
+/// PromQL for the bad events over `range` (e.g. `5m`), one series without labels.
+pub fn errors_expr(slo: &Slo, range: &str) -> String {
+    let inc = |s: &Selector| format!("sum(increase({}[{range}]))", s.promql());
+    match &slo.indicator {
+        // No error series yet (no 5xx ever) means no errors, not no data.
+        Indicator::Ratio(r) => match (&r.errors, &r.good) {
+            (Some(errors), _) => format!("{} or vector(0)", inc(errors)),
+            (None, Some(good)) => format!(
+                "clamp_min({} - ({} or vector(0)), 0)",
+                inc(&r.total),
+                inc(good)
+            ),
+            (None, None) => unreachable!("validated: errors or good"),
+        },
+        // A histogram always exports its buckets: a missing `le` bucket is a wrong threshold,
+        // better no SLI than a 100% error ratio that pages.
+        Indicator::Latency(l) => format!("clamp_min({} - {}, 0)", inc(&l.total()), inc(&l.good())),
+    }
+}
+
+/// PromQL for all events over `range`.
+pub fn total_expr(slo: &Slo, range: &str) -> String {
+    let total = match &slo.indicator {
+        Indicator::Ratio(r) => r.total.clone(),
+        Indicator::Latency(l) => l.total(),
+    };
+    format!("sum(increase({}[{range}]))", total.promql())
+}
+
+fn slo_labels(slo: &Slo) -> BTreeMap<String, String> {
+    BTreeMap::from([("slo".to_string(), slo.name.to_string())])
+}
+
+fn matcher(slo: &Slo) -> String {
+    format!("{{slo={}}}", quote(slo.name.as_str()))
+}
+
+/// `sum_over_time(errors[W]) / sum_over_time(total[W])`, or the base ratio for the base window.
+fn ratio_expr(slo: &Slo, window: &Duration) -> String {
+    let m = matcher(slo);
+    if window.as_secs() == BASE_WINDOW_SECS {
+        format!("{ERRORS_METRIC}{m} / {TOTAL_METRIC}{m}")
+    } else {
+        let w = format_seconds(window.as_secs());
+        format!("sum_over_time({ERRORS_METRIC}{m}[{w}]) / sum_over_time({TOTAL_METRIC}{m}[{w}])")
+    }
+}
+
+fn alert(slo: &Slo, tier: &Tier) -> Rule {
+    let threshold = tier.threshold(&slo.objective, &slo.window);
+    let budget = slo.objective.error_budget();
+    let burn = tier.burn_rate(&slo.window);
+    let m = matcher(slo);
+    let (long, short) = (tier.long_window(), tier.short_window());
+    // Divided by the budget, the alert's value is the long window's burn rate, for the text.
+    let expr = format!(
+        "({long_ratio}{m} > {threshold} and {short_ratio}{m} > {threshold}) / {budget}",
+        long_ratio = ratio_metric(&long),
+        short_ratio = ratio_metric(&short),
+    );
+    let mut labels = slo.alerting.labels.clone();
+    labels.extend([
+        ("slo".to_string(), slo.name.to_string()),
+        ("service".to_string(), slo.service.clone()),
+        ("severity".to_string(), tier.severity.as_str().to_string()),
+        ("long_window".to_string(), long.to_string()),
+        ("short_window".to_string(), short.to_string()),
+    ]);
+    let mut annotations = BTreeMap::from([
+        (
+            "summary".to_string(),
+            format!(
+                "{} ({}) is burning its {} error budget faster than {burn}×",
+                slo.name, slo.service, slo.window
+            ),
+        ),
+        (
+            "description".to_string(),
+            format!(
+                "The error budget of {name} ({objective}% over {window}) is burning at {{{{ printf \"%.1f\" $value }}}}× the sustainable rate over the last {long}. \
+                 This {severity} alert fires when both the {long} and {short} windows burn faster than {burn}× \
+                 (an error ratio above {threshold}), which spends {pct}% of the budget in {long}.",
+                name = slo.name,
+                objective = slo.objective,
+                window = slo.window,
+                severity = tier.severity.as_str(),
+                pct = tier.budget_percent,
+            ),
+        ),
+    ]);
+    if let Some(url) = &slo.alerting.runbook_url {
+        annotations.insert("runbook_url".to_string(), url.clone());
+    }
+    Rule::Alert {
+        alert: ALERT_NAME.to_string(),
+        expr,
+        labels,
+        annotations,
+    }
+}
+
+/// The rule groups of one SLO.
+pub fn groups(slo: &Slo) -> Vec<RuleGroup> {
+    let labels = slo_labels(slo);
+    let base = format_seconds(BASE_WINDOW_SECS);
+    let mut rules = vec![
+        Rule::Record {
+            record: ERRORS_METRIC.into(),
+            expr: errors_expr(slo, &base),
+            labels: labels.clone(),
+        },
+        Rule::Record {
+            record: TOTAL_METRIC.into(),
+            expr: total_expr(slo, &base),
+            labels: labels.clone(),
+        },
+    ];
+    let windows = alert_windows(slo);
+    for window in &windows {
+        rules.push(Rule::Record {
+            record: ratio_metric(window),
+            expr: ratio_expr(slo, window),
+            labels: labels.clone(),
+        });
+    }
+    rules.extend(live_tiers(slo).map(|t| alert(slo, t)));
+    let mut out = vec![RuleGroup {
+        name: format!("slo-{}", slo.name),
+        interval: None,
+        rules,
+    }];
+    // A 3d SLO window is also an alert window: recorded once, above.
+    if !windows.iter().any(|w| w.as_secs() == slo.window.as_secs()) {
+        out.push(RuleGroup {
+            name: format!("slo-{}-budget", slo.name),
+            interval: Some(BUDGET_GROUP_INTERVAL.into()),
+            rules: vec![Rule::Record {
+                record: ratio_metric(&slo.window),
+                expr: ratio_expr(slo, &slo.window),
+                labels,
+            }],
+        });
+    }
+    out
+}
+
+/// A plain Prometheus rule file (`rule_files:`) with every SLO's groups.
+pub fn rule_file(stack: &Stack) -> serde_yaml::Value {
+    let groups: Vec<RuleGroup> = stack.slos.iter().flat_map(groups).collect();
+    to_yaml(&json!({ "groups": groups }))
+}
+
+/// One PrometheusRule per SLO. kube-prometheus-stack's Prometheus selects every PrometheusRule
+/// (obsctl sets `ruleSelectorNilUsesHelmValues: false`), so the labels only say who owns them.
+pub fn prometheus_rules(stack: &Stack) -> Vec<serde_yaml::Value> {
+    stack
+        .slos
+        .iter()
+        .map(|slo| {
+            to_yaml(&json!({
+                "apiVersion": "monitoring.coreos.com/v1",
+                "kind": "PrometheusRule",
+                "metadata": {
+                    "name": format!("slo-{}", slo.name),
+                    "namespace": stack.namespace.as_str(),
+                    "labels": {
+                        "app.kubernetes.io/managed-by": "obsctl",
+                        "obsctl.dev/profile": stack.name.as_str(),
+                        "obsctl.dev/slo": slo.name.as_str(),
+                    },
+                },
+                "spec": { "groups": groups(slo) },
+            }))
+        })
+        .collect()
+}
+
+fn to_yaml(value: &serde_json::Value) -> serde_yaml::Value {
+    serde_yaml::to_value(value).expect("rules convert to YAML")
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,315 @@
+use super::*;
+use crate::profile::{load, load_file, Profile};
+
+fn profile(slos: &str) -> Profile {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("p.yaml");
+    std::fs::write(
+        &path,
+        format!("name: t\nmetrics:\n  retention: 30d\nslos:\n{slos}"),
+    )
+    .unwrap();
+    load_file(&path).unwrap_or_else(|e| panic!("{e}"))
+}
+
+fn records(group: &RuleGroup) -> Vec<&str> {
+    group
+        .rules
+        .iter()
+        .filter_map(|r| match r {
+            Rule::Record { record, .. } => Some(record.as_str()),
+            Rule::Alert { .. } => None,
+        })
+        .collect()
+}
+
+fn alerts(groups: &[RuleGroup]) -> Vec<(&BTreeMap<String, String>, &str)> {
+    groups
+        .iter()
+        .flat_map(|g| &g.rules)
+        .filter_map(|r| match r {
+            Rule::Alert { labels, expr, .. } => Some((labels, expr.as_str())),
+            Rule::Record { .. } => None,
+        })
+        .collect()
+}
+
+const AVAIL: &str = r#"
+  - name: avail
+    service: shop
+    objective: 99.9
+    window: 30d
+    indicator:
+      ratio:
+        errors: http_requests_total{job="shop",code=~"5.."}
+        total: http_requests_total{job="shop"}
+"#;
+
+#[test]
+fn at_most_ten_recording_rules_and_one_alert_per_tier() {
+    for name in ["production", "ha"] {
+        let stack = load(name).unwrap().stack;
+        for slo in &stack.slos {
+            let groups = groups(slo);
+            let recorded: usize = groups.iter().map(|g| records(g).len()).sum();
+            assert!(recorded <= 10, "{}: {recorded} recording rules", slo.name);
+            assert_eq!(recorded, 10);
+            assert_eq!(alerts(&groups).len(), 4);
+        }
+    }
+}
+
+#[test]
+fn every_window_is_derived_from_the_two_base_recordings() {
+    let p = profile(AVAIL);
+    let groups = groups(&p.stack.slos[0]);
+    assert_eq!(
+        records(&groups[0]),
+        [
+            "slo:errors:increase5m",
+            "slo:total:increase5m",
+            "slo:error_ratio:window5m",
+            "slo:error_ratio:window30m",
+            "slo:error_ratio:window1h",
+            "slo:error_ratio:window2h",
+            "slo:error_ratio:window6h",
+            "slo:error_ratio:window1d",
+            "slo:error_ratio:window3d",
+        ]
+    );
+    assert_eq!(records(&groups[1]), ["slo:error_ratio:window30d"]);
+    assert_eq!(groups[1].interval.as_deref(), Some("2m"));
+    let exprs: Vec<&str> = groups
+        .iter()
+        .flat_map(|g| &g.rules)
+        .filter_map(|r| match r {
+            Rule::Record { expr, .. } => Some(expr.as_str()),
+            _ => None,
+        })
+        .collect();
+    // Only the two base rules read the source series, over 5m; the rest sum recorded events.
+    let raw: Vec<&&str> = exprs
+        .iter()
+        .filter(|e| e.contains("http_requests_total"))
+        .collect();
+    assert_eq!(raw.len(), 2);
+    assert!(raw.iter().all(|e| e.contains("[5m]")));
+    assert_eq!(
+        exprs[4],
+        "sum_over_time(slo:errors:increase5m{slo=\"avail\"}[1h]) / sum_over_time(slo:total:increase5m{slo=\"avail\"}[1h])"
+    );
+}
+
+#[test]
+fn alerts_follow_the_multiwindow_multi_burn_rate_table() {
+    let p = profile(AVAIL);
+    let groups = groups(&p.stack.slos[0]);
+    let got: Vec<(String, String, String, &str)> = alerts(&groups)
+        .into_iter()
+        .map(|(l, expr)| {
+            (
+                l["severity"].clone(),
+                l["long_window"].clone(),
+                l["short_window"].clone(),
+                expr,
+            )
+        })
+        .collect();
+    let want = [
+        ("critical", "1h", "5m", "0.0144"),
+        ("critical", "6h", "30m", "0.006"),
+        ("warning", "1d", "2h", "0.003"),
+        ("warning", "3d", "6h", "0.001"),
+    ];
+    for ((severity, long, short, expr), (ws, wl, wsh, threshold)) in got.iter().zip(want) {
+        assert_eq!(
+            (severity.as_str(), long.as_str(), short.as_str()),
+            (ws, wl, wsh)
+        );
+        assert_eq!(
+            *expr,
+            format!("(slo:error_ratio:window{long}{{slo=\"avail\"}} > {threshold} and slo:error_ratio:window{short}{{slo=\"avail\"}} > {threshold}) / 0.001")
+        );
+    }
+    for group in &groups {
+        for rule in &group.rules {
+            if let Rule::Alert { alert, labels, .. } = rule {
+                assert_eq!(alert, ALERT_NAME);
+                assert_eq!(labels["slo"], "avail");
+                assert_eq!(labels["service"], "shop");
+            }
+        }
+    }
+}
+
+#[test]
+fn thresholds_are_exact_decimals_for_any_objective_and_window() {
+    let p = profile(
+        r#"
+  - name: odd
+    service: s
+    objective: 99.95
+    window: 28d
+    indicator:
+      ratio:
+        errors: e_total
+        total: t_total
+"#,
+    );
+    let groups = groups(&p.stack.slos[0]);
+    let exprs: Vec<&str> = alerts(&groups).into_iter().map(|(_, e)| e).collect();
+    // 13.44 × 0.0005, 5.6 × 0.0005, 2.8 × 0.0005, 0.9333… × 0.0005.
+    assert!(exprs[0].contains("> 0.00672 and"), "{}", exprs[0]);
+    assert!(exprs[1].contains("> 0.0028 and"), "{}", exprs[1]);
+    assert!(exprs[2].contains("> 0.0014 and"), "{}", exprs[2]);
+    assert!(exprs[3].contains("> 0.000466666667 and"), "{}", exprs[3]);
+    assert!(exprs.iter().all(|e| e.ends_with(") / 0.0005")));
+    for e in exprs {
+        assert!(!e.contains("0000000000001") && !e.contains("999999"), "{e}");
+    }
+}
+
+#[test]
+fn a_tier_that_can_never_fire_gets_no_alert_nor_windows() {
+    let p = profile(
+        r#"
+  - name: lax
+    service: s
+    objective: 90
+    window: 30d
+    indicator:
+      ratio:
+        errors: e_total
+        total: t_total
+    alerting: {ticket: false}
+"#,
+    );
+    let groups = groups(&p.stack.slos[0]);
+    let tiers: Vec<String> = alerts(&groups)
+        .iter()
+        .map(|(l, _)| format!("{} {}", l["severity"], l["long_window"]))
+        .collect();
+    assert_eq!(
+        tiers,
+        ["critical 6h"],
+        "14.4 × 10% > 100%: the 1h tier is dead"
+    );
+    assert_eq!(
+        records(&groups[0])[2..],
+        [
+            "slo:error_ratio:window5m",
+            "slo:error_ratio:window30m",
+            "slo:error_ratio:window6h"
+        ]
+    );
+}
+
+#[test]
+fn good_and_latency_indicators_count_bad_events_from_the_total() {
+    let p = profile(
+        r#"
+  - name: good
+    service: s
+    objective: 99
+    window: 30d
+    indicator:
+      ratio:
+        good: rpc_total{code="OK"}
+        total: rpc_total
+  - name: lat
+    service: s
+    objective: 95
+    window: 30d
+    indicator:
+      latency:
+        metric: h_seconds{job="a"}
+        threshold: 1
+"#,
+    );
+    let good = &p.stack.slos[0];
+    assert_eq!(
+        errors_expr(good, "5m"),
+        "clamp_min(sum(increase(rpc_total[5m])) - (sum(increase(rpc_total{code=\"OK\"}[5m])) or vector(0)), 0)"
+    );
+    let lat = &p.stack.slos[1];
+    assert_eq!(
+        errors_expr(lat, "30d"),
+        "clamp_min(sum(increase(h_seconds_count{job=\"a\"}[30d])) - sum(increase(h_seconds_bucket{job=\"a\",le=~\"1(\\\\.0)?\"}[30d])), 0)"
+    );
+    assert_eq!(
+        total_expr(lat, "1h"),
+        "sum(increase(h_seconds_count{job=\"a\"}[1h]))"
+    );
+}
+
+#[test]
+fn a_window_that_is_also_an_alert_window_is_recorded_once() {
+    let p = profile(
+        r#"
+  - name: short
+    service: s
+    objective: 99
+    window: 3d
+    indicator:
+      ratio:
+        errors: e_total
+        total: t_total
+"#,
+    );
+    let groups = groups(&p.stack.slos[0]);
+    assert_eq!(groups.len(), 1);
+    let all: Vec<&str> = records(&groups[0]);
+    let unique: std::collections::BTreeSet<&&str> = all.iter().collect();
+    assert_eq!(all.len(), unique.len());
+}
+
+#[test]
+fn user_labels_go_on_alerts_only_and_cannot_shadow_generated_ones() {
+    let p = profile(
+        r#"
+  - name: avail
+    service: shop
+    objective: 99.9
+    window: 30d
+    indicator:
+      ratio:
+        errors: e_total
+        total: t_total
+    alerting: {labels: {team: shop, tier: gold}}
+"#,
+    );
+    for group in groups(&p.stack.slos[0]) {
+        for rule in group.rules {
+            match rule {
+                Rule::Record { labels, .. } => {
+                    assert_eq!(labels.keys().collect::<Vec<_>>(), ["slo"])
+                }
+                Rule::Alert { labels, .. } => {
+                    assert_eq!(labels["team"], "shop");
+                    assert_eq!(labels["tier"], "gold");
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn prometheus_rules_are_one_object_per_slo_in_the_profile_namespace() {
+    let stack = load("production").unwrap().stack;
+    let objects = prometheus_rules(&stack);
+    assert_eq!(objects.len(), 2);
+    let first = serde_json::to_value(&objects[0]).unwrap();
+    assert_eq!(first["kind"], "PrometheusRule");
+    assert_eq!(first["metadata"]["name"], "slo-checkout-availability");
+    assert_eq!(first["metadata"]["namespace"], "monitoring");
+    assert_eq!(
+        first["metadata"]["labels"]["app.kubernetes.io/managed-by"],
+        "obsctl"
+    );
+    assert_eq!(
+        first["spec"]["groups"][0]["name"],
+        "slo-checkout-availability"
+    );
+    let file = serde_json::to_value(rule_file(&stack)).unwrap();
+    assert_eq!(file["groups"].as_array().unwrap().len(), 4);
+}

@@ -1,0 +1,385 @@
+//! The generated SLO rules under the real promtool: `promtool check rules` accepts them, and
+//! `promtool test rules` proves what they do with synthetic traffic — a full outage pages within
+//! minutes, a slow burn opens tickets without paging, healthy traffic never fires, and a page
+//! clears shortly after recovery.
+
+mod common;
+
+use std::fs;
+use std::path::Path;
+use std::process::Command;
+
+use common::{obsctl, tool};
+use serde_json::{json, Value};
+
+/// Three SLOs on three jobs: availability from `errors`, availability from `good`, latency.
+const PROFILE: &str = r#"
+name: slo-test
+metrics:
+  retention: 30d
+  scrapeInterval: 30s
+slos:
+  - name: avail
+    service: shop
+    objective: 99.9
+    window: 30d
+    indicator:
+      ratio:
+        errors: http_requests_total{job="shop",code=~"5.."}
+        total: http_requests_total{job="shop"}
+    alerting:
+      runbookUrl: https://runbooks.example.com/shop
+      labels: {team: shop}
+  - name: good-ratio
+    service: cart
+    objective: 99
+    window: 28d
+    indicator:
+      ratio:
+        good: http_requests_total{job="cart",code=~"2.."}
+        total: http_requests_total{job="cart"}
+  - name: latency
+    service: search
+    objective: 95
+    window: 30d
+    indicator:
+      latency:
+        metric: http_request_duration_seconds{job="search"}
+        threshold: 0.5
+"#;
+
+struct Fixture {
+    dir: tempfile::TempDir,
+}
+
+impl Fixture {
+    fn new() -> Fixture {
+        let dir = tempfile::tempdir().unwrap();
+        let profile = dir.path().join("profile.yaml");
+        fs::write(&profile, PROFILE).unwrap();
+        obsctl()
+            .args(["slo", "rules", "--format", "prometheus", "--profile"])
+            .arg(&profile)
+            .arg("--out")
+            .arg(dir.path().join("rules.yml"))
+            .assert()
+            .success();
+        Fixture { dir }
+    }
+
+    fn path(&self, name: &str) -> std::path::PathBuf {
+        self.dir.path().join(name)
+    }
+
+    /// Runs `promtool test rules` on one generated test file; panics with promtool's output.
+    fn promtool_test(&self, name: &str, tests: Value) {
+        let file = json!({
+            "rule_files": ["rules.yml"],
+            "evaluation_interval": "1m",
+            "tests": tests,
+        });
+        let path = self.path(&format!("{name}.test.yml"));
+        fs::write(&path, serde_yaml::to_string(&file).unwrap()).unwrap();
+        let out = Command::new(tool("promtool"))
+            .current_dir(self.dir.path())
+            .args(["test", "rules"])
+            .arg(&path)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "promtool test rules {name} failed:\n{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+}
+
+/// promtool's expanding notation for a counter sampled once a minute from 0: each segment
+/// `(step, minutes)` adds `step` a minute for `minutes` minutes, continuing where the last ended.
+fn counter(segments: &[(f64, usize)]) -> String {
+    let mut out = String::from("0");
+    let mut value = 0.0;
+    for &(step, minutes) in segments {
+        value += step;
+        out.push_str(&format!(" {value}+{step}x{}", minutes - 1));
+        value += step * (minutes - 1) as f64;
+    }
+    out
+}
+
+fn series(name: &str, values: String) -> Value {
+    json!({"series": name, "values": values})
+}
+
+/// Firing alerts of one SLO, by severity and long window.
+fn firing(slo: &str, eval_min: u64, expected: &[(&str, &str)]) -> Value {
+    json!({
+        "expr": format!("count by (severity, long_window) (ALERTS{{alertname=\"SLOErrorBudgetBurn\",alertstate=\"firing\",slo=\"{slo}\"}})"),
+        "eval_time": format!("{eval_min}m"),
+        "exp_samples": expected.iter().map(|(severity, long)| json!({
+            "labels": format!("{{long_window=\"{long}\",severity=\"{severity}\"}}"),
+            "value": 1,
+        })).collect::<Vec<_>>(),
+    })
+}
+
+fn shop_traffic(ok: &[(f64, usize)], errors: &[(f64, usize)]) -> Vec<Value> {
+    vec![
+        series(r#"http_requests_total{job="shop",code="200"}"#, counter(ok)),
+        series(
+            r#"http_requests_total{job="shop",code="500"}"#,
+            counter(errors),
+        ),
+    ]
+}
+
+#[test]
+fn promtool_check_accepts_the_rules() {
+    let f = Fixture::new();
+    let out = Command::new(tool("promtool"))
+        .args(["check", "rules"])
+        .arg(f.path("rules.yml"))
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // 3 SLOs × (10 recording rules + 4 alerts).
+    assert!(stdout.contains("SUCCESS: 42 rules found"), "{stdout}");
+}
+
+#[test]
+fn a_full_outage_pages_within_minutes_and_the_page_clears_after_recovery() {
+    let f = Fixture::new();
+    // 1 req/s healthy for 2h, a 10-minute full outage, then healthy again.
+    let traffic = shop_traffic(
+        &[(60.0, 120), (0.0, 10), (60.0, 120)],
+        &[(0.0, 120), (60.0, 10), (0.0, 120)],
+    );
+    f.promtool_test(
+        "outage",
+        json!([{
+            "interval": "1m",
+            "input_series": traffic,
+            "promql_expr_test": [
+                firing("avail", 119, &[]),
+                // Five minutes into the outage both paging tiers fire (and the tickets with them).
+                firing("avail", 125, &[("critical", "1h"), ("critical", "6h"), ("warning", "1d"), ("warning", "3d")]),
+                firing("avail", 134, &[("critical", "1h"), ("critical", "6h"), ("warning", "1d"), ("warning", "3d")]),
+                // Seven minutes after recovery the 5m short window has cleared the 1h page...
+                firing("avail", 137, &[("critical", "6h"), ("warning", "1d"), ("warning", "3d")]),
+                // ...and the 6h page clears with its 30m short window (plus the 5m base window).
+                firing("avail", 162, &[("critical", "6h"), ("warning", "1d"), ("warning", "3d")]),
+                firing("avail", 166, &[("warning", "1d"), ("warning", "3d")]),
+            ],
+        }]),
+    );
+}
+
+#[test]
+fn a_page_comes_within_five_minutes_of_an_outage() {
+    let f = Fixture::new();
+    let traffic = shop_traffic(&[(60.0, 120), (0.0, 30)], &[(0.0, 120), (60.0, 30)]);
+    // The outage starts at minute 120: at 124 the 1h/5m tier pages.
+    f.promtool_test(
+        "detection",
+        json!([{
+            "interval": "1m",
+            "input_series": traffic,
+            "promql_expr_test": [
+                {"expr": "count(ALERTS{alertstate=\"firing\",slo=\"avail\",severity=\"critical\",long_window=\"1h\"})",
+                 "eval_time": "121m", "exp_samples": []},
+                {"expr": "count(ALERTS{alertstate=\"firing\",slo=\"avail\",severity=\"critical\",long_window=\"1h\"})",
+                 "eval_time": "124m", "exp_samples": [{"labels": "{}", "value": 1}]},
+            ],
+        }]),
+    );
+}
+
+#[test]
+fn a_slow_burn_opens_tickets_without_paging() {
+    let f = Fixture::new();
+    // 0.4% errors: 4× the sustainable rate, under both paging burn rates (14.4×, 6×), over both
+    // ticket burn rates (3×, 1×).
+    let traffic = shop_traffic(&[(59.76, 480)], &[(0.24, 480)]);
+    let alerts = |t| firing("avail", t, &[("warning", "1d"), ("warning", "3d")]);
+    f.promtool_test(
+        "slow-burn",
+        json!([{
+            "interval": "1m",
+            "input_series": traffic,
+            "promql_expr_test": [alerts(60), alerts(240), alerts(479)],
+        }]),
+    );
+}
+
+#[test]
+fn healthy_traffic_never_fires() {
+    let f = Fixture::new();
+    // 0.09% errors: 90% of the sustainable rate, just under the slowest tier's threshold (0.1%).
+    let traffic = shop_traffic(&[(59.946, 480)], &[(0.054, 480)]);
+    let quiet: Vec<Value> = [10, 60, 120, 240, 360, 479]
+        .iter()
+        .map(|t| json!({"eval_time": format!("{t}m"), "alertname": "SLOErrorBudgetBurn", "exp_alerts": []}))
+        .collect();
+    f.promtool_test(
+        "healthy",
+        json!([{
+            "interval": "1m",
+            "input_series": traffic,
+            "alert_rule_test": quiet,
+            "promql_expr_test": [
+                // The recorded ratios say the same: 0.0009 over every window.
+                {"expr": "round(slo:error_ratio:window1h{slo=\"avail\"} * 1e6)", "eval_time": "240m",
+                 "exp_samples": [{"labels": "{slo=\"avail\"}", "value": 900}]},
+                {"expr": "round(slo:error_ratio:window30d{slo=\"avail\"} * 1e6)", "eval_time": "479m",
+                 "exp_samples": [{"labels": "{slo=\"avail\"}", "value": 900}]},
+            ],
+        }]),
+    );
+}
+
+#[test]
+fn alerts_carry_the_slo_labels_runbook_and_current_burn_rate() {
+    let f = Fixture::new();
+    let traffic = shop_traffic(&[(60.0, 120), (0.0, 10)], &[(0.0, 120), (60.0, 10)]);
+    // Worked by hand for minute 130 (ten minutes into the outage): the base 5m error increases are
+    // 60, 120, 180, 240 for minutes 121–124 and 300 from 125 on, 2400 errors in all; the 1h window
+    // holds 61 base samples of 300 requests (18300): 2400 / 18300 / 0.001 = 131.1×. The 6h, 1d and
+    // 3d windows hold the whole history, 38400 requests (the first base samples ramp up too):
+    // 62.5×.
+    let tier = |severity: &str,
+                long: &str,
+                short: &str,
+                burn: &str,
+                value: &str,
+                threshold: &str,
+                pct: &str| {
+        json!({
+            "exp_labels": {"slo": "avail", "service": "shop", "team": "shop", "severity": severity,
+                           "long_window": long, "short_window": short},
+            "exp_annotations": {
+                "summary": format!("avail (shop) is burning its 30d error budget faster than {burn}×"),
+                "description": format!(
+                    "The error budget of avail (99.9% over 30d) is burning at {value}× the sustainable rate over the last {long}. \
+                     This {severity} alert fires when both the {long} and {short} windows burn faster than {burn}× \
+                     (an error ratio above {threshold}), which spends {pct}% of the budget in {long}."),
+                "runbook_url": "https://runbooks.example.com/shop",
+            },
+        })
+    };
+    f.promtool_test(
+        "annotations",
+        json!([{
+            "interval": "1m",
+            "input_series": traffic,
+            "alert_rule_test": [{
+                "eval_time": "130m",
+                "alertname": "SLOErrorBudgetBurn",
+                "exp_alerts": [
+                    tier("critical", "1h", "5m", "14.4", "131.1", "0.0144", "2"),
+                    tier("critical", "6h", "30m", "6", "62.5", "0.006", "5"),
+                    tier("warning", "1d", "2h", "3", "62.5", "0.003", "10"),
+                    tier("warning", "3d", "6h", "1", "62.5", "0.001", "10"),
+                ],
+            }],
+        }]),
+    );
+}
+
+#[test]
+fn a_good_events_selector_pages_on_an_outage_too() {
+    let f = Fixture::new();
+    // 99% over 28d: budget 0.01; the 1h tier burns at 2% × 28d / 1h = 13.44×.
+    let traffic = vec![
+        series(
+            r#"http_requests_total{job="cart",code="200"}"#,
+            counter(&[(60.0, 120), (0.0, 20)]),
+        ),
+        series(
+            r#"http_requests_total{job="cart",code="503"}"#,
+            counter(&[(0.0, 120), (60.0, 20)]),
+        ),
+    ];
+    f.promtool_test(
+        "good-ratio",
+        json!([{
+            "interval": "1m",
+            "input_series": traffic,
+            "promql_expr_test": [
+                firing("good-ratio", 110, &[]),
+                // The 1h tier needs 13.44% errors over 1h: about 8 minutes of full outage.
+                firing("good-ratio", 139, &[("critical", "1h"), ("critical", "6h"), ("warning", "1d"), ("warning", "3d")]),
+            ],
+        }]),
+    );
+    let rules = fs::read_to_string(f.path("rules.yml")).unwrap();
+    assert!(rules.contains("> 0.1344 and"), "13.44 × 0.01, exactly");
+}
+
+/// A classic histogram of `job="search"`: `slow` of every 60 requests a minute take over 0.5s.
+fn latency_series(phases: &[(f64, usize)]) -> Vec<Value> {
+    let fast: Vec<(f64, usize)> = phases.iter().map(|&(slow, n)| (60.0 - slow, n)).collect();
+    let all: Vec<(f64, usize)> = phases.iter().map(|&(_, n)| (60.0, n)).collect();
+    let base = "http_request_duration_seconds";
+    vec![
+        series(
+            &format!(r#"{base}_bucket{{job="search",le="0.25"}}"#),
+            counter(&fast),
+        ),
+        series(
+            &format!(r#"{base}_bucket{{job="search",le="0.5"}}"#),
+            counter(&fast),
+        ),
+        series(
+            &format!(r#"{base}_bucket{{job="search",le="1"}}"#),
+            counter(&all),
+        ),
+        series(
+            &format!(r#"{base}_bucket{{job="search",le="+Inf"}}"#),
+            counter(&all),
+        ),
+        series(&format!(r#"{base}_count{{job="search"}}"#), counter(&all)),
+    ]
+}
+
+#[test]
+fn slow_requests_page_a_latency_slo() {
+    let f = Fixture::new();
+    // 2% slow (under the 5% budget) for 2h, then every request slow for 90 minutes. At 95% the
+    // 1h tier needs 72% slow requests over 1h (43 minutes of a full slowdown), the 6h tier 30%.
+    f.promtool_test(
+        "latency",
+        json!([{
+            "interval": "1m",
+            "input_series": latency_series(&[(1.2, 120), (60.0, 90)]),
+            "promql_expr_test": [
+                firing("latency", 119, &[]),
+                {"expr": "round(slo:error_ratio:window1h{slo=\"latency\"} * 1000)", "eval_time": "100m",
+                 "exp_samples": [{"labels": "{slo=\"latency\"}", "value": 20}]},
+                // Half an hour in: tickets, no page yet.
+                firing("latency", 150, &[("warning", "1d"), ("warning", "3d")]),
+                firing("latency", 200, &[("critical", "1h"), ("critical", "6h"), ("warning", "1d"), ("warning", "3d")]),
+            ],
+        }]),
+    );
+}
+
+#[test]
+fn rules_files_are_written_whole_and_stable() {
+    let f = Fixture::new();
+    let first = fs::read(f.path("rules.yml")).unwrap();
+    let again = Fixture::new();
+    assert_eq!(first, fs::read(again.path("rules.yml")).unwrap());
+    let leftovers: Vec<_> = fs::read_dir(f.dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with('.'))
+        .collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
+    assert!(Path::new(&f.path("rules.yml")).is_file());
+}
