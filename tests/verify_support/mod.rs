@@ -124,11 +124,17 @@ pub const RULES: &str = r#"groups:
 
 impl Monitoring {
     /// `generated_metrics`: an address serving Tempo's generated series (`/metrics`), scraped too.
-    pub async fn start(generated_metrics: Option<&str>) -> Monitoring {
+    /// `more_rules`: another rule file to load (obsctl's SLO rules).
+    pub async fn start(generated_metrics: Option<&str>, more_rules: Option<&str>) -> Monitoring {
         let dir = tempfile::tempdir().unwrap();
         let prom_port = free_port();
         let am_port = free_port();
         std::fs::write(dir.path().join("rules.yml"), RULES).unwrap();
+        std::fs::write(
+            dir.path().join("more-rules.yml"),
+            more_rules.unwrap_or("groups: []\n"),
+        )
+        .unwrap();
         let mut scrape = format!(
             r#"scrape_configs:
 - job_name: prometheus
@@ -147,7 +153,7 @@ impl Monitoring {
         }
         let config = format!(
             r#"global: {{scrape_interval: 1s, evaluation_interval: 1s}}
-rule_files: [rules.yml]
+rule_files: [rules.yml, more-rules.yml]
 alerting:
   alertmanagers: [{{static_configs: [{{targets: ["127.0.0.1:{am_port}"]}}]}}]
 {scrape}"#
@@ -940,13 +946,22 @@ fn kube_answer(state: &Mutex<State>, b: &Behaviour, req: &Request) -> ResponseTe
     }))
 }
 
-/// Runs the obsctl binary with `args` (blocking: call it from `spawn_blocking`), a clean
-/// environment, JSON output; returns (exit code, parsed stdout, stderr, wall time).
+/// Runs `obsctl verify --profile dev --output json` with `args` and a clean environment (no
+/// Grafana variables, no default kubeconfig); returns (exit code, parsed stdout, stderr, wall).
 pub fn run_verify(args: &[String], env: &[(&str, &str)]) -> (i32, Value, String, Duration) {
+    run_verify_profile(PROFILE, args, env)
+}
+
+/// `run_verify` with another profile.
+pub fn run_verify_profile(
+    profile: &str,
+    args: &[String],
+    env: &[(&str, &str)],
+) -> (i32, Value, String, Duration) {
     let bin = env!("CARGO_BIN_EXE_obsctl");
     let mut cmd = Command::new(bin);
     cmd.arg("verify")
-        .args(["--profile", PROFILE, "--output", "json"])
+        .args(["--profile", profile, "--output", "json"])
         .args(args)
         .env_remove("GRAFANA_USER")
         .env_remove("GRAFANA_PASSWORD")
