@@ -211,7 +211,8 @@ async fn pod_logs(ctx: &Ctx) -> Outcome {
     match (outcome, cleanup) {
         (outcome, Ok(Ok(()))) => outcome,
         (Outcome::Pass(detail), Ok(Err(e))) => Outcome::Fail(format!(
-            "{detail}, but deleting pod {ns}/{name} failed: {e}"
+            "{detail}, but deleting pod {ns}/{name} failed: {}",
+            workloads::describe(&e)
         )),
         (Outcome::Pass(detail), Err(_)) => Outcome::Fail(format!(
             "{detail}, but deleting pod {ns}/{name} did not finish (it ends by itself within 150s)"
@@ -238,7 +239,10 @@ async fn follow_marker(
             {
                 Ok(Ok(p)) => p,
                 Ok(Err(e)) => {
-                    return Outcome::Fail(format!("Kubernetes API: reading pod {ns}/{name}: {e}"))
+                    return Outcome::Fail(format!(
+                        "Kubernetes API: reading pod {ns}/{name}: {}",
+                        workloads::describe(&e)
+                    ))
                 }
                 Err(_) => {
                     return Outcome::Fail(format!(

@@ -146,14 +146,20 @@ impl Ctx {
     }
 
     /// A Kubernetes API call bounded by the deadline; errors say what was being done.
-    pub async fn kube<T, E: std::fmt::Display>(
+    pub async fn kube<T, E: std::error::Error + 'static>(
         &self,
         what: &str,
         call: impl Future<Output = Result<T, E>>,
     ) -> Result<T, String> {
         match tokio::time::timeout_at(self.deadline, call).await {
             Ok(Ok(value)) => Ok(value),
-            Ok(Err(e)) => Err(format!("Kubernetes API: {what}: {e}")),
+            Ok(Err(e)) => {
+                let text = match (&e as &dyn std::error::Error).downcast_ref::<kube::Error>() {
+                    Some(k) => crate::cluster::workloads::describe(k),
+                    None => e.to_string(),
+                };
+                Err(format!("Kubernetes API: {what}: {text}"))
+            }
             Err(_) => Err(format!(
                 "Kubernetes API: {what}: no answer within {}",
                 self.timeout_text()
