@@ -256,6 +256,29 @@ impl Ctx {
     }
 }
 
+/// A context for one check's unit tests: the profile's expectations, Loki at `loki_url`, no
+/// cluster, a 5 s deadline.
+#[cfg(test)]
+pub(crate) fn test_ctx(profile: &str, loki_url: Option<&str>) -> Ctx {
+    let profile = crate::profile::load(profile).unwrap();
+    let rendered = crate::render::render(&profile).unwrap();
+    let inputs = Inputs {
+        expect: Expectations::from_render(&profile, &rendered),
+        only: BTreeSet::new(),
+        timeout: Duration::from_secs(5),
+        urls: Urls {
+            loki: loki_url.map(|u| u.parse().unwrap()),
+            ..Urls::default()
+        },
+        cluster: ClusterAccess::Kubeconfig {
+            path: Some("/nonexistent".into()),
+            context: None,
+        },
+        grafana_credentials: None,
+    };
+    Ctx::new(inputs, Instant::now())
+}
+
 /// What a finished check tells the checks that need it.
 #[derive(Clone, Debug)]
 struct Finished {

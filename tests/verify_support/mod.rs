@@ -276,6 +276,8 @@ pub struct Behaviour {
     pub collector_drops_k8s_labels: bool,
     /// Answer 401 to any Grafana API call except /api/health.
     pub grafana_rejects_credentials: bool,
+    /// Loki behind the chart's nginx gateway: no `/ready` route.
+    pub loki_gateway: bool,
 }
 
 impl Default for Behaviour {
@@ -292,6 +294,7 @@ impl Default for Behaviour {
             collector_short: false,
             collector_drops_k8s_labels: false,
             grafana_rejects_credentials: false,
+            loki_gateway: false,
         }
     }
 }
@@ -504,7 +507,12 @@ fn loki_answer(
     let path = req.url.path();
     let path = prefix.map_or(path, |p| path.strip_prefix(p).unwrap_or(path));
     match (req.method.as_str(), path) {
+        ("GET", "/ready") if b.loki_gateway => {
+            ResponseTemplate::new(404).set_body_string("<html>404 Not Found</html>")
+        }
         ("GET", "/ready") => ResponseTemplate::new(200).set_body_string("ready\n"),
+        ("GET", "/loki/api/v1/status/buildinfo") => ResponseTemplate::new(200)
+            .set_body_json(json!({"version": "3.7.6", "revision": "abc", "branch": "HEAD"})),
         ("POST", "/loki/api/v1/push") => {
             let body: Value = match serde_json::from_slice(&req.body) {
                 Ok(v) => v,
