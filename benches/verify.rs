@@ -40,7 +40,7 @@ async fn bench() -> i32 {
         ..Behaviour::default()
     })
     .await;
-    let monitoring = Monitoring::start(Some(&fakes.generated_metrics_addr())).await;
+    let monitoring = Monitoring::start(Some(&fakes.generated_metrics_addr()), None).await;
     let mut args = fakes.url_args();
     args.extend([
         "--prometheus-url".into(),

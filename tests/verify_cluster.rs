@@ -259,7 +259,11 @@ fn services(fakes: &Fakes, loki_ready: bool) -> BTreeMap<&'static str, Svc> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn without_urls_verify_port_forwards_to_the_services_the_render_names() {
-    let fakes = Fakes::start(Behaviour::default()).await;
+    let fakes = Fakes::start(Behaviour {
+        loki_gateway: true,
+        ..Behaviour::default()
+    })
+    .await;
     let api = Arc::new(Api {
         services: services(&fakes, true),
         forwards: AtomicUsize::new(0),
@@ -280,7 +284,11 @@ async fn without_urls_verify_port_forwards_to_the_services_the_render_names() {
     assert_eq!(code, 0, "{:#?}\n{stderr}", not_passed(&report));
     // Reached on ephemeral loopback ports, through the API server's port-forward.
     let ready = check(&report, "loki/ready")["detail"].as_str().unwrap();
-    assert!(ready.starts_with("ready at http://127.0.0.1:"), "{ready}");
+    assert!(
+        ready.starts_with("Loki 3.7.6 answering at http://127.0.0.1:"),
+        "{ready}"
+    );
+    assert!(ready.ends_with("(a gateway: no /ready route)"), "{ready}");
     assert_eq!(check(&report, "loki/read-back")["status"], "pass");
     assert_eq!(check(&report, "grafana/links")["status"], "pass");
     assert!(api.forwards.load(Ordering::SeqCst) >= 2);

@@ -7,7 +7,8 @@ mod verify_support;
 use std::time::Duration;
 
 use verify_support::{
-    check, not_passed, run_verify, Behaviour, Fakes, Monitoring, GRAFANA_PASSWORD,
+    check, not_passed, run_verify, run_verify_profile, Behaviour, Fakes, Monitoring,
+    GRAFANA_PASSWORD,
 };
 
 fn args(fakes: &Fakes, monitoring: &Monitoring, extra: &[&str]) -> Vec<String> {
@@ -25,7 +26,7 @@ fn args(fakes: &Fakes, monitoring: &Monitoring, extra: &[&str]) -> Vec<String> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_healthy_stack_passes_every_check() {
     let fakes = Fakes::start(Behaviour::default()).await;
-    let monitoring = Monitoring::start(Some(&fakes.generated_metrics_addr())).await;
+    let monitoring = Monitoring::start(Some(&fakes.generated_metrics_addr()), None).await;
     let dir = tempfile::tempdir().unwrap();
     let junit = dir.path().join("verify.xml");
     let (code, report, stderr, _) = run_verify(
@@ -98,7 +99,7 @@ async fn a_healthy_stack_passes_every_check() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_stopped_alertmanager_fails_by_name() {
     let fakes = Fakes::start(Behaviour::default()).await;
-    let mut monitoring = Monitoring::start(None).await;
+    let mut monitoring = Monitoring::start(None, None).await;
     monitoring.alertmanager.stop();
     let (code, report, _, _) = run_verify(
         &args(
@@ -166,4 +167,60 @@ async fn an_endpoint_that_accepts_and_never_answers_fails_within_the_timeout() {
     // Bounded: the 3 s run plus process start-up, with a generous margin for a loaded machine.
     assert!(wall < Duration::from_secs(15), "took {wall:?}");
     drop(silent);
+}
+
+/// obsctl's own rule groups (the production profile's SLOs) must be loaded and evaluating: the
+/// rule file is what `obsctl slo rules --format prometheus` prints for the profile.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn obsctls_slo_rule_groups_must_be_loaded_and_evaluating() {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_obsctl"))
+        .args([
+            "slo",
+            "rules",
+            "--profile",
+            "production",
+            "--format",
+            "prometheus",
+        ])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let slo_rules = String::from_utf8(out.stdout).unwrap();
+    let groups = slo_rules.matches("\n- name: ").count();
+    assert!(groups >= 2, "{slo_rules}");
+
+    let args = |m: &Monitoring| -> Vec<String> {
+        [
+            "--only",
+            "prometheus",
+            "--timeout",
+            "20s",
+            "--prometheus-url",
+            &m.prometheus_url,
+        ]
+        .map(String::from)
+        .to_vec()
+    };
+    let with_slos = Monitoring::start(None, Some(&slo_rules)).await;
+    let (code, report, _, _) = run_verify_profile("production", &args(&with_slos), &[]);
+    assert_eq!(code, 0, "{:#?}", not_passed(&report));
+    let detail = check(&report, "prometheus/rules")["detail"]
+        .as_str()
+        .unwrap();
+    assert!(
+        detail.contains(&format!("obsctl's {groups} groups loaded")),
+        "{detail}"
+    );
+    drop(with_slos);
+
+    let without = Monitoring::start(None, None).await;
+    let (code, report, _, _) = run_verify_profile("production", &args(&without), &[]);
+    assert_eq!(code, 1);
+    let detail = check(&report, "prometheus/rules")["detail"]
+        .as_str()
+        .unwrap();
+    assert!(
+        detail.starts_with("rule group `slo-checkout-availability` not loaded"),
+        "{detail}"
+    );
 }

@@ -15,7 +15,7 @@ use tokio::task::JoinHandle;
 /// Why a port-forward could not be set up.
 #[derive(Debug, thiserror::Error)]
 pub enum ForwardError {
-    #[error("reading Service {namespace}/{name}: {source}")]
+    #[error("reading Service {namespace}/{name}: {}", super::workloads::describe(.source))]
     Service {
         namespace: String,
         name: String,
@@ -31,7 +31,7 @@ pub enum ForwardError {
         port: u16,
         known: String,
     },
-    #[error("listing the pods of Service {namespace}/{name}: {source}")]
+    #[error("listing the pods of Service {namespace}/{name}: {}", super::workloads::describe(.source))]
     Pods {
         namespace: String,
         name: String,
@@ -326,10 +326,9 @@ mod tests {
         let err = resolve(client(&server).await, "monitoring", "tempo", 3200)
             .await
             .unwrap_err();
-        let text = err.to_string();
-        assert!(
-            text.starts_with("reading Service monitoring/tempo: "),
-            "{text}"
+        assert_eq!(
+            err.to_string(),
+            "reading Service monitoring/tempo: 404 NotFound: services \"tempo\" not found"
         );
     }
 }

@@ -10,6 +10,22 @@ use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomRe
 use kube::api::{Api, DeleteParams, ListParams, ObjectMeta, PostParams};
 use kube::Client;
 
+/// A kube error on one line: an API refusal as `403 Forbidden: <message>` (kube's own Display
+/// adds the whole Debug form), other errors as they are.
+pub fn describe(error: &kube::Error) -> String {
+    match error {
+        kube::Error::Api(status) => {
+            let reason = if status.reason.is_empty() {
+                String::new()
+            } else {
+                format!(" {}", status.reason)
+            };
+            format!("{}{reason}: {}", status.code, status.message)
+        }
+        other => other.to_string(),
+    }
+}
+
 /// Helm's annotation naming the release an object belongs to.
 pub const HELM_RELEASE_ANNOTATION: &str = "meta.helm.sh/release-name";
 /// The label the Prometheus Operator puts on the StatefulSets it creates.
@@ -332,7 +348,7 @@ fn tolerates(toleration: &Toleration, taint: &Taint) -> bool {
 /// Why a Secret's values could not be read. Never carries the values.
 #[derive(Debug, thiserror::Error)]
 pub enum SecretError {
-    #[error("{0}")]
+    #[error("{}", describe(.0))]
     Api(#[from] kube::Error),
     #[error("Secret {namespace}/{name} does not exist")]
     Missing { namespace: String, name: String },

@@ -14,7 +14,7 @@ use super::ids::SERVICE;
 use super::loki::{format_labels, poll_lines, Entry};
 use super::runner::{Check, Ctx, Outcome};
 use super::targets::Target;
-use super::Component;
+use super::{Component, Expectations};
 use crate::cluster::workloads::{self, may_run_on};
 use crate::render::labels::{CONTAINER, NAMESPACE, POD, SERVICE_NAME};
 
@@ -25,19 +25,40 @@ const SERVICE_NAME_ANNOTATION: &str = "resource.opentelemetry.io/service.name";
 /// Time kept at the end of the run to delete the marker pod.
 const CLEANUP: Duration = Duration::from_secs(2);
 
-pub(crate) fn checks() -> Vec<Check> {
+pub(crate) fn checks(expect: &Expectations) -> Vec<Check> {
     let c = Component::Collector;
-    vec![
-        Check::new(c, "rollout", &[], |ctx| async move {
-            rollout(&ctx).await.into()
-        }),
-        Check::new(
+    let pod_logs = match pod_logs_skip(expect) {
+        Some(reason) => Check::new(c, "pod-logs", &[], |_| async move { Outcome::Skip(reason) }),
+        None => Check::new(
             c,
             "pod-logs",
             &["collector/rollout", "loki/ready"],
             |ctx| async move { pod_logs(&ctx).await },
         ),
+    };
+    vec![
+        Check::new(c, "rollout", &[], |ctx| async move {
+            rollout(&ctx).await.into()
+        }),
+        pod_logs,
     ]
+}
+
+/// Why a pod's line cannot be followed into the stack's Loki, if it cannot.
+fn pod_logs_skip(expect: &Expectations) -> Option<String> {
+    let collector = expect.collector.as_ref()?;
+    if !collector.daemonset {
+        return Some(
+            "the collector runs as a Deployment: pod logs are only tailed by a DaemonSet".into(),
+        );
+    }
+    match &collector.logs {
+        LogsDestination::Stack => None,
+        LogsDestination::Off => Some("the collector's logs pipeline is off".into()),
+        LogsDestination::External(url) => Some(format!(
+            "the collector sends logs to {url}, not the stack's Loki"
+        )),
+    }
 }
 
 async fn rollout(ctx: &Ctx) -> Result<String, String> {
@@ -164,25 +185,6 @@ pub(crate) fn marker_pod(name: &str, marker: &str) -> Pod {
 }
 
 async fn pod_logs(ctx: &Ctx) -> Outcome {
-    let Some(expect) = &ctx.expect.collector else {
-        return Outcome::Skip("the profile runs no collector".into());
-    };
-    if !expect.daemonset {
-        return Outcome::Skip(
-            "the collector runs as a Deployment: pod logs are only tailed by a DaemonSet".into(),
-        );
-    }
-    match &expect.logs {
-        LogsDestination::Stack => {}
-        LogsDestination::Off => {
-            return Outcome::Skip("the collector's logs pipeline is off".into());
-        }
-        LogsDestination::External(url) => {
-            return Outcome::Skip(format!(
-                "the collector sends logs to {url}, not the stack's Loki"
-            ));
-        }
-    }
     let client = match ctx.cluster().await {
         Ok(c) => c,
         Err(e) => return Outcome::Fail(e),
@@ -211,7 +213,8 @@ async fn pod_logs(ctx: &Ctx) -> Outcome {
     match (outcome, cleanup) {
         (outcome, Ok(Ok(()))) => outcome,
         (Outcome::Pass(detail), Ok(Err(e))) => Outcome::Fail(format!(
-            "{detail}, but deleting pod {ns}/{name} failed: {e}"
+            "{detail}, but deleting pod {ns}/{name} failed: {}",
+            workloads::describe(&e)
         )),
         (Outcome::Pass(detail), Err(_)) => Outcome::Fail(format!(
             "{detail}, but deleting pod {ns}/{name} did not finish (it ends by itself within 150s)"
@@ -238,7 +241,10 @@ async fn follow_marker(
             {
                 Ok(Ok(p)) => p,
                 Ok(Err(e)) => {
-                    return Outcome::Fail(format!("Kubernetes API: reading pod {ns}/{name}: {e}"))
+                    return Outcome::Fail(format!(
+                        "Kubernetes API: reading pod {ns}/{name}: {}",
+                        workloads::describe(&e)
+                    ))
                 }
                 Err(_) => {
                     return Outcome::Fail(format!(

@@ -215,6 +215,19 @@ mod tests {
     }
 
     #[test]
+    fn the_production_slos_are_expected_as_rule_groups() {
+        let e = expect("production");
+        assert!(
+            e.rule_groups
+                .iter()
+                .any(|g| g == "slo-checkout-availability"),
+            "{:?}",
+            e.rule_groups
+        );
+        assert!(expect("dev").rule_groups.is_empty());
+    }
+
+    #[test]
     fn rule_groups_come_from_the_rendered_prometheus_rules() {
         let profile = crate::profile::load("dev").unwrap();
         let mut rendered = crate::render::render(&profile).unwrap();

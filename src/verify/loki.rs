@@ -36,6 +36,8 @@ pub(crate) fn checks() -> Vec<Check> {
     ]
 }
 
+/// `GET /ready`. Loki's gateway (the Service the render names) does not route `/ready`: on its
+/// 404, Loki's build info through the gateway's `/loki/api/v1/` route proves Loki answers.
 async fn ready(ctx: &Ctx) -> Result<String, String> {
     let ep = ctx.endpoint(Target::Loki).await?;
     let answer = ep
@@ -43,10 +45,28 @@ async fn ready(ctx: &Ctx) -> Result<String, String> {
         .await
         .map_err(|e| e.to_string())?;
     if answer.status.is_success() {
-        Ok(format!("ready at {}", super::redact_url(&ep.base)))
-    } else {
-        Err(answer.unexpected().to_string())
+        return Ok(format!("ready at {}", super::redact_url(&ep.base)));
     }
+    if answer.status != StatusCode::NOT_FOUND {
+        return Err(answer.unexpected().to_string());
+    }
+    let info = ep
+        .send(
+            Call::get("/loki/api/v1/status/buildinfo")
+                .header_opt("X-Scope-OrgID", ctx.expect.loki_tenant.clone()),
+            ctx.deadline,
+        )
+        .await
+        .map_err(|e| e.to_string())?;
+    if !info.status.is_success() {
+        return Err(format!("{}; {}", answer.unexpected(), info.unexpected()));
+    }
+    let body: Value = serde_json::from_slice(&info.body).unwrap_or(Value::Null);
+    Ok(format!(
+        "Loki {} answering at {} (a gateway: no /ready route)",
+        body["version"].as_str().unwrap_or("?"),
+        super::redact_url(&ep.base)
+    ))
 }
 
 /// The line obsctl writes: the trace id in the text (for regex derived fields) and as structured
@@ -213,6 +233,31 @@ pub(crate) fn format_labels(labels: &BTreeMap<String, String>) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use wiremock::matchers::{method, path};
+    use wiremock::{Mock, MockServer, ResponseTemplate};
+
+    #[tokio::test]
+    async fn through_the_gateway_readiness_falls_back_to_build_info() {
+        let gateway = MockServer::start().await;
+        Mock::given(method("GET"))
+            .and(path("/loki/api/v1/status/buildinfo"))
+            .respond_with(ResponseTemplate::new(200).set_body_json(json!({"version": "3.7.6"})))
+            .mount(&gateway)
+            .await;
+        // Anything else: nginx's 404.
+        let ctx = crate::verify::runner::test_ctx("dev", Some(&gateway.uri()));
+        let detail = ready(&ctx).await.unwrap();
+        assert!(detail.starts_with("Loki 3.7.6 answering at "), "{detail}");
+
+        let down = MockServer::start().await;
+        Mock::given(method("GET"))
+            .respond_with(ResponseTemplate::new(502))
+            .mount(&down)
+            .await;
+        let ctx = crate::verify::runner::test_ctx("dev", Some(&down.uri()));
+        let err = ready(&ctx).await.unwrap_err();
+        assert!(err.contains("/ready: answered 502"), "{err}");
+    }
 
     #[test]
     fn entries_carry_stream_labels_and_categorized_metadata() {

@@ -146,14 +146,20 @@ impl Ctx {
     }
 
     /// A Kubernetes API call bounded by the deadline; errors say what was being done.
-    pub async fn kube<T, E: std::fmt::Display>(
+    pub async fn kube<T, E: std::error::Error + 'static>(
         &self,
         what: &str,
         call: impl Future<Output = Result<T, E>>,
     ) -> Result<T, String> {
         match tokio::time::timeout_at(self.deadline, call).await {
             Ok(Ok(value)) => Ok(value),
-            Ok(Err(e)) => Err(format!("Kubernetes API: {what}: {e}")),
+            Ok(Err(e)) => {
+                let text = match (&e as &dyn std::error::Error).downcast_ref::<kube::Error>() {
+                    Some(k) => crate::cluster::workloads::describe(k),
+                    None => e.to_string(),
+                };
+                Err(format!("Kubernetes API: {what}: {text}"))
+            }
             Err(_) => Err(format!(
                 "Kubernetes API: {what}: no answer within {}",
                 self.timeout_text()
@@ -248,6 +254,29 @@ impl Ctx {
             .await
             .clone()
     }
+}
+
+/// A context for one check's unit tests: the profile's expectations, Loki at `loki_url`, no
+/// cluster, a 5 s deadline.
+#[cfg(test)]
+pub(crate) fn test_ctx(profile: &str, loki_url: Option<&str>) -> Ctx {
+    let profile = crate::profile::load(profile).unwrap();
+    let rendered = crate::render::render(&profile).unwrap();
+    let inputs = Inputs {
+        expect: Expectations::from_render(&profile, &rendered),
+        only: BTreeSet::new(),
+        timeout: Duration::from_secs(5),
+        urls: Urls {
+            loki: loki_url.map(|u| u.parse().unwrap()),
+            ..Urls::default()
+        },
+        cluster: ClusterAccess::Kubeconfig {
+            path: Some("/nonexistent".into()),
+            context: None,
+        },
+        grafana_credentials: None,
+    };
+    Ctx::new(inputs, Instant::now())
 }
 
 /// What a finished check tells the checks that need it.
@@ -402,8 +431,100 @@ fn catalog(expect: &Expectations) -> Vec<Check> {
     all.extend(super::alertmanager::checks());
     all.extend(super::grafana::checks(expect));
     all.extend(super::loki::checks());
-    all.extend(super::tempo::checks());
+    all.extend(super::tempo::checks(expect));
     all.extend(super::correlation::checks());
-    all.extend(super::collector::checks());
+    all.extend(super::collector::checks(expect));
     all
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn inputs(only: &[Component], edit: impl FnOnce(&mut crate::profile::Stack)) -> Inputs {
+        let mut profile = crate::profile::load("dev").unwrap();
+        edit(&mut profile.stack);
+        let rendered = crate::render::render(&profile).unwrap();
+        Inputs {
+            expect: Expectations::from_render(&profile, &rendered),
+            only: only.iter().copied().collect(),
+            timeout: Duration::from_secs(5),
+            urls: Urls::default(),
+            cluster: ClusterAccess::Kubeconfig {
+                path: Some("/nonexistent/kubeconfig".into()),
+                context: None,
+            },
+            grafana_credentials: None,
+        }
+    }
+
+    fn find<'a>(report: &'a Report, key: &str) -> &'a CheckResult {
+        report
+            .checks
+            .iter()
+            .find(|c| format!("{}/{}", c.component, c.check) == key)
+            .unwrap()
+    }
+
+    #[tokio::test]
+    async fn dependents_of_a_failed_check_are_skipped_with_the_reason() {
+        let report = run(inputs(&[Component::Loki], |_| {}), None).await;
+        let keys: Vec<String> = report
+            .checks
+            .iter()
+            .map(|c| format!("{}/{}", c.component, c.check))
+            .collect();
+        assert_eq!(keys, ["loki/ready", "loki/push", "loki/read-back"]);
+        assert_eq!(find(&report, "loki/ready").status, Status::Fail);
+        assert!(find(&report, "loki/ready")
+            .detail
+            .contains("no --loki-url and the cluster is unreachable"));
+        assert_eq!(find(&report, "loki/push").detail, "loki/ready failed");
+        assert_eq!(
+            find(&report, "loki/read-back").detail,
+            "loki/push was skipped"
+        );
+        assert!(report.failed());
+    }
+
+    #[tokio::test]
+    async fn a_check_that_does_not_apply_waits_for_nothing() {
+        let report = run(
+            inputs(&[Component::Tempo, Component::Collector], |s| {
+                s.traces.metrics_generator = false;
+                s.collector.mode = crate::profile::collector::CollectorMode::Deployment;
+            }),
+            None,
+        )
+        .await;
+        let metrics = find(&report, "tempo/metrics-from-traces");
+        assert_eq!(metrics.status, Status::Skip);
+        assert_eq!(
+            metrics.detail,
+            "profile `dev` turns Tempo's metrics generator off"
+        );
+        let logs = find(&report, "collector/pod-logs");
+        assert_eq!(logs.status, Status::Skip);
+        assert!(
+            logs.detail.contains("runs as a Deployment"),
+            "{}",
+            logs.detail
+        );
+    }
+
+    #[tokio::test]
+    async fn a_disabled_component_is_skipped_not_failed() {
+        let report = run(
+            inputs(&[Component::Loki, Component::Correlation], |s| {
+                s.logs.enabled = false;
+            }),
+            None,
+        )
+        .await;
+        assert!(!report.failed());
+        for c in &report.checks {
+            assert_eq!(c.status, Status::Skip, "{c:?}");
+            assert!(c.detail.starts_with("profile `dev` disables"), "{c:?}");
+        }
+    }
 }

@@ -88,10 +88,26 @@ impl ClusterAccess {
                 crate::cluster::connect(path.as_deref(), context.as_deref())
                     .await
                     .map(|(client, _)| client)
-                    .map_err(|e| format!("{e:#}"))
+                    .map_err(|e| chain_text(&e))
             }
         }
     }
+}
+
+/// An error and its causes on one line, each cause once: kube's errors already repeat their
+/// source in their own message.
+fn chain_text(error: &anyhow::Error) -> String {
+    let mut text = String::new();
+    for cause in error.chain() {
+        let part = cause.to_string();
+        if !text.contains(&part) {
+            if !text.is_empty() {
+                text.push_str(": ");
+            }
+            text.push_str(&part);
+        }
+    }
+    text
 }
 
 /// Grafana credentials. `Debug` never shows them.
@@ -223,6 +239,17 @@ mod tests {
             ..urls
         };
         assert_eq!(urls.tempo_otlp().unwrap().as_str(), "http://otlp:9999/");
+    }
+
+    #[test]
+    fn an_error_chain_says_each_cause_once() {
+        let e = anyhow::anyhow!("No such file or directory (os error 2)")
+            .context("failed to read kubeconfig: No such file or directory (os error 2)")
+            .context("reading kubeconfig /nope");
+        assert_eq!(
+            chain_text(&e),
+            "reading kubeconfig /nope: failed to read kubeconfig: No such file or directory (os error 2)"
+        );
     }
 
     #[test]

@@ -13,7 +13,7 @@ use super::ids::{normalize_id, now_ns, SERVICE};
 use super::prometheus::api;
 use super::runner::{Check, Ctx, Outcome};
 use super::targets::Target;
-use super::Component;
+use super::{Component, Expectations};
 
 /// Series Tempo's metrics generator writes (span-metrics and service-graph processors).
 pub const GENERATED_SERIES: [&str; 2] = [
@@ -21,8 +21,20 @@ pub const GENERATED_SERIES: [&str; 2] = [
     "traces_service_graph_request_total",
 ];
 
-pub(crate) fn checks() -> Vec<Check> {
+pub(crate) fn checks(expect: &Expectations) -> Vec<Check> {
     let c = Component::Tempo;
+    // Without the generator (or a Prometheus) there is nothing to wait for.
+    let metrics = match metrics_skip(expect) {
+        Some(reason) => Check::new(c, "metrics-from-traces", &[], |_| async move {
+            Outcome::Skip(reason)
+        }),
+        None => Check::new(
+            c,
+            "metrics-from-traces",
+            &["tempo/push", "prometheus/ready"],
+            |ctx| async move { metrics_from_traces(&ctx).await },
+        ),
+    };
     vec![
         Check::new(
             c,
@@ -36,13 +48,24 @@ pub(crate) fn checks() -> Vec<Check> {
         Check::new(c, "read-back", &["tempo/push"], |ctx| async move {
             read_back(&ctx).await.into()
         }),
-        Check::new(
-            c,
-            "metrics-from-traces",
-            &["tempo/push", "prometheus/ready"],
-            |ctx| async move { metrics_from_traces(&ctx).await },
-        ),
+        metrics,
     ]
+}
+
+fn metrics_skip(expect: &Expectations) -> Option<String> {
+    if !expect.metrics_generator {
+        return Some(format!(
+            "profile `{}` turns Tempo's metrics generator off",
+            expect.profile
+        ));
+    }
+    if !expect.metrics {
+        return Some(format!(
+            "profile `{}` has no Prometheus to write to",
+            expect.profile
+        ));
+    }
+    None
 }
 
 async fn ready(ctx: &Ctx) -> Result<String, String> {
@@ -213,18 +236,6 @@ async fn read_back(ctx: &Ctx) -> Result<String, String> {
 }
 
 async fn metrics_from_traces(ctx: &Ctx) -> Outcome {
-    if !ctx.expect.metrics_generator {
-        return Outcome::Skip(format!(
-            "profile `{}` turns Tempo's metrics generator off",
-            ctx.expect.profile
-        ));
-    }
-    if !ctx.expect.metrics {
-        return Outcome::Skip(format!(
-            "profile `{}` has no Prometheus to write to",
-            ctx.expect.profile
-        ));
-    }
     let ep = match ctx.endpoint(Target::Prometheus).await {
         Ok(ep) => ep,
         Err(e) => return Outcome::Fail(e),

@@ -124,11 +124,17 @@ pub const RULES: &str = r#"groups:
 
 impl Monitoring {
     /// `generated_metrics`: an address serving Tempo's generated series (`/metrics`), scraped too.
-    pub async fn start(generated_metrics: Option<&str>) -> Monitoring {
+    /// `more_rules`: another rule file to load (obsctl's SLO rules).
+    pub async fn start(generated_metrics: Option<&str>, more_rules: Option<&str>) -> Monitoring {
         let dir = tempfile::tempdir().unwrap();
         let prom_port = free_port();
         let am_port = free_port();
         std::fs::write(dir.path().join("rules.yml"), RULES).unwrap();
+        std::fs::write(
+            dir.path().join("more-rules.yml"),
+            more_rules.unwrap_or("groups: []\n"),
+        )
+        .unwrap();
         let mut scrape = format!(
             r#"scrape_configs:
 - job_name: prometheus
@@ -147,7 +153,7 @@ impl Monitoring {
         }
         let config = format!(
             r#"global: {{scrape_interval: 1s, evaluation_interval: 1s}}
-rule_files: [rules.yml]
+rule_files: [rules.yml, more-rules.yml]
 alerting:
   alertmanagers: [{{static_configs: [{{targets: ["127.0.0.1:{am_port}"]}}]}}]
 {scrape}"#
@@ -270,6 +276,8 @@ pub struct Behaviour {
     pub collector_drops_k8s_labels: bool,
     /// Answer 401 to any Grafana API call except /api/health.
     pub grafana_rejects_credentials: bool,
+    /// Loki behind the chart's nginx gateway: no `/ready` route.
+    pub loki_gateway: bool,
 }
 
 impl Default for Behaviour {
@@ -286,6 +294,7 @@ impl Default for Behaviour {
             collector_short: false,
             collector_drops_k8s_labels: false,
             grafana_rejects_credentials: false,
+            loki_gateway: false,
         }
     }
 }
@@ -498,7 +507,12 @@ fn loki_answer(
     let path = req.url.path();
     let path = prefix.map_or(path, |p| path.strip_prefix(p).unwrap_or(path));
     match (req.method.as_str(), path) {
+        ("GET", "/ready") if b.loki_gateway => {
+            ResponseTemplate::new(404).set_body_string("<html>404 Not Found</html>")
+        }
         ("GET", "/ready") => ResponseTemplate::new(200).set_body_string("ready\n"),
+        ("GET", "/loki/api/v1/status/buildinfo") => ResponseTemplate::new(200)
+            .set_body_json(json!({"version": "3.7.6", "revision": "abc", "branch": "HEAD"})),
         ("POST", "/loki/api/v1/push") => {
             let body: Value = match serde_json::from_slice(&req.body) {
                 Ok(v) => v,
@@ -940,13 +954,22 @@ fn kube_answer(state: &Mutex<State>, b: &Behaviour, req: &Request) -> ResponseTe
     }))
 }
 
-/// Runs the obsctl binary with `args` (blocking: call it from `spawn_blocking`), a clean
-/// environment, JSON output; returns (exit code, parsed stdout, stderr, wall time).
+/// Runs `obsctl verify --profile dev --output json` with `args` and a clean environment (no
+/// Grafana variables, no default kubeconfig); returns (exit code, parsed stdout, stderr, wall).
 pub fn run_verify(args: &[String], env: &[(&str, &str)]) -> (i32, Value, String, Duration) {
+    run_verify_profile(PROFILE, args, env)
+}
+
+/// `run_verify` with another profile.
+pub fn run_verify_profile(
+    profile: &str,
+    args: &[String],
+    env: &[(&str, &str)],
+) -> (i32, Value, String, Duration) {
     let bin = env!("CARGO_BIN_EXE_obsctl");
     let mut cmd = Command::new(bin);
     cmd.arg("verify")
-        .args(["--profile", PROFILE, "--output", "json"])
+        .args(["--profile", profile, "--output", "json"])
         .args(args)
         .env_remove("GRAFANA_USER")
         .env_remove("GRAFANA_PASSWORD")
