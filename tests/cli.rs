@@ -253,3 +253,21 @@ fn bad_flags_exit_2() {
         .code(2)
         .stderr(predicate::str::contains("unknown profile"));
 }
+
+#[test]
+fn validate_prints_slo_warnings_without_failing() {
+    let dir = tempfile::tempdir().unwrap();
+    let profile = dir.path().join("slo.yaml");
+    fs::write(
+        &profile,
+        "name: s\nmetrics:\n  retention: 7d\nslos:\n  - name: api\n    service: api\n    objective: 99.9\n    window: 30d\n    indicator:\n      ratio:\n        errors: http_requests_total{code=~\"5..\"}\n        total: http_requests_total\n",
+    )
+    .unwrap();
+    obsctl()
+        .args(["profile", "validate"])
+        .arg(&profile)
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("ok"))
+        .stderr(predicate::str::contains("warning:").and(predicate::str::contains("slo.yaml:8:")));
+}

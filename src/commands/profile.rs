@@ -65,7 +65,12 @@ fn validate(files: &[std::path::PathBuf]) -> Result<Outcome> {
                     .map_err(anyhow::Error::from)
             });
         match result {
-            Ok(p) => println!("{}: ok (profile `{}`)", file.display(), p.stack.name),
+            Ok(p) => {
+                println!("{}: ok (profile `{}`)", file.display(), p.stack.name);
+                for warning in profile::slo::warnings(&p.stack, &p.root) {
+                    eprintln!("warning: {warning}");
+                }
+            }
             Err(e) => {
                 eprintln!("{e:#}");
                 invalid += 1;
