@@ -1,17 +1,31 @@
 use anyhow::Result;
 use serde_json::json;
 
+use super::up::{change_details, connect_checked, detect_helm, release_changes, with_runtime};
 use crate::cli::{PlanArgs, TableOrJson};
+use crate::cluster::Target;
 use crate::error::Outcome;
 use crate::output::{print_json, Table};
+use crate::plan::diff::ReleaseChange;
 use crate::profile::types::format_bytes_binary;
 use crate::render::{Release, Rendered};
 
+/// Offline by default (CI runs it without a cluster); `--diff` compares with the cluster.
 pub fn run(args: PlanArgs) -> Result<Outcome> {
-    let (_, rendered) = super::load_and_render(&args.profile.profile)?;
+    let (profile, rendered) = super::load_and_render(&args.profile.profile)?;
+    let diff = if args.diff {
+        let helm = detect_helm(&args.helm)?;
+        Some(with_runtime(async {
+            let (_, target, helm) = connect_checked(&args.cluster, &profile, helm).await?;
+            Ok((target, release_changes(&helm, &rendered).await?))
+        })?)
+    } else {
+        None
+    };
+    let diff = diff.as_ref().map(|(t, c)| (t, c.as_slice()));
     match args.output {
-        TableOrJson::Json => print_json(&plan_json(&rendered))?,
-        TableOrJson::Table => print_table(&rendered)?,
+        TableOrJson::Json => print_json(&plan_json(&rendered, diff))?,
+        TableOrJson::Table => print_table(&rendered, diff)?,
     }
     Ok(Outcome::Success)
 }
@@ -59,9 +73,9 @@ fn storage_text(release: &Release) -> String {
         .join(", ")
 }
 
-fn plan_json(rendered: &Rendered) -> serde_json::Value {
+fn plan_json(rendered: &Rendered, diff: Option<(&Target, &[ReleaseChange])>) -> serde_json::Value {
     let waves = waves(rendered);
-    json!({
+    let mut out = json!({
         "profile": rendered.profile,
         "namespace": rendered.namespace,
         "releases": rendered.releases.iter().zip(&waves).map(|(r, wave)| json!({
@@ -79,38 +93,69 @@ fn plan_json(rendered: &Rendered) -> serde_json::Value {
         })).collect::<Vec<_>>(),
         "manifests": rendered.manifests.iter().map(|m| &m.path).collect::<Vec<_>>(),
         "storage_bytes": rendered.releases.iter().map(storage_total).sum::<u64>(),
-    })
+    });
+    if let Some((target, changes)) = diff {
+        out["target"] = json!({"context": target.context, "cluster": target.cluster_url});
+        for (release, change) in out["releases"]
+            .as_array_mut()
+            .into_iter()
+            .flatten()
+            .zip(changes)
+        {
+            release["change"] = serde_json::to_value(&change.change).unwrap_or_default();
+            release["destructive"] = serde_json::to_value(&change.destructive).unwrap_or_default();
+        }
+    }
+    out
 }
 
-fn print_table(rendered: &Rendered) -> Result<()> {
+fn print_table(rendered: &Rendered, diff: Option<(&Target, &[ReleaseChange])>) -> Result<()> {
     let waves = waves(rendered);
     println!(
         "profile {} → namespace {}",
         rendered.profile, rendered.namespace
     );
-    let mut table = Table::new(["STEP", "RELEASE", "CHART", "VERSION", "NEEDS", "STORAGE"]);
-    table.row([
+    if let Some((target, _)) = diff {
+        println!(
+            "compared with context `{}` ({})",
+            target.context, target.cluster_url
+        );
+    }
+    let mut header = vec!["STEP", "RELEASE", "CHART", "VERSION", "NEEDS", "STORAGE"];
+    if diff.is_some() {
+        header.push("CHANGE");
+    }
+    let mut table = Table::new(header);
+    let mut crds = vec![
         "0",
         "(crds)",
         "prometheus-operator CRDs",
         "server-side apply",
         "-",
         "-",
-    ]);
-    for (release, wave) in rendered.releases.iter().zip(&waves) {
+    ];
+    if diff.is_some() {
+        crds.push("apply");
+    }
+    table.row(crds);
+    for (i, (release, wave)) in rendered.releases.iter().zip(&waves).enumerate() {
         let needs = if release.needs.is_empty() {
             "-".to_string()
         } else {
             release.needs.join(",")
         };
-        table.row([
+        let mut row = vec![
             wave.to_string(),
             release.name.clone(),
             release.chart.name.clone(),
             release.chart.version.clone(),
             needs,
             storage_text(release),
-        ]);
+        ];
+        if let Some((_, changes)) = diff {
+            row.push(changes.get(i).map(|c| c.summary(3)).unwrap_or_default());
+        }
+        table.row(row);
     }
     let last = waves.iter().max().copied().unwrap_or(0) + 1;
     let manifests: Vec<_> = rendered
@@ -118,15 +163,25 @@ fn print_table(rendered: &Rendered) -> Result<()> {
         .iter()
         .map(|m| m.path.trim_start_matches("manifests/").to_string())
         .collect();
-    table.row([
+    let mut row = vec![
         last.to_string(),
         "(manifests)".into(),
         manifests.join(", "),
         "server-side apply".into(),
         "all".into(),
         "-".into(),
-    ]);
+    ];
+    if diff.is_some() {
+        row.push("apply".into());
+    }
+    table.row(row);
     table.print()?;
+    if let Some((_, changes)) = diff {
+        print!("{}", change_details(changes));
+        for d in changes.iter().flat_map(|c| &c.destructive) {
+            eprintln!("warning: {d} (`obsctl up` refuses this without --allow-destructive)");
+        }
+    }
     let total: u64 = rendered.releases.iter().map(storage_total).sum();
     println!(
         "persistent storage requested: {}",

@@ -1,0 +1,232 @@
+//! `obsctl down` with the fake Helm and the fake Kubernetes API: reverse order, claims and CRDs
+//! kept and listed, `--purge-data` deleting only the stack's claims, confirmation rules.
+
+mod common;
+mod up_support;
+
+use serde_json::Value;
+use up_support::fake_kube::{crd, list, pvc, FakeKube};
+use up_support::{text, FakeHelm};
+use wiremock::matchers::{method, path};
+use wiremock::Mock;
+
+const PVCS: &str = "/api/v1/namespaces/monitoring/persistentvolumeclaims";
+
+/// The claims a dev install leaves, plus one that is not the stack's.
+fn claims() -> Vec<Value> {
+    vec![
+        pvc(
+            "prometheus-kps-prometheus-db-prometheus-kps-prometheus-0",
+            "kps-prometheus",
+            "10Gi",
+        ),
+        pvc("storage-loki-0", "loki", "5Gi"),
+        pvc("storage-tempo-0", "tempo", "5Gi"),
+        pvc("postgres-data", "postgres", "50Gi"),
+    ]
+}
+
+async fn with_claims_and_crds(kube: &FakeKube, after_first: Option<Vec<Value>>) {
+    let first = Mock::given(method("GET"))
+        .and(path(PVCS))
+        .respond_with(list("PersistentVolumeClaimList", "v1", claims()));
+    match after_first {
+        Some(rest) => {
+            first
+                .up_to_n_times(1)
+                .with_priority(1)
+                .mount(&kube.server)
+                .await;
+            Mock::given(method("GET"))
+                .and(path(PVCS))
+                .respond_with(list("PersistentVolumeClaimList", "v1", rest))
+                .with_priority(2)
+                .mount(&kube.server)
+                .await;
+        }
+        None => first.with_priority(1).mount(&kube.server).await,
+    }
+    Mock::given(method("GET"))
+        .and(path(
+            "/apis/apiextensions.k8s.io/v1/customresourcedefinitions",
+        ))
+        .respond_with(list(
+            "CustomResourceDefinitionList",
+            "apiextensions.k8s.io/v1",
+            vec![
+                crd(
+                    "prometheusrules.monitoring.coreos.com",
+                    "monitoring.coreos.com",
+                ),
+                crd(
+                    "servicemonitors.monitoring.coreos.com",
+                    "monitoring.coreos.com",
+                ),
+                crd("certificates.cert-manager.io", "cert-manager.io"),
+            ],
+        ))
+        .with_priority(1)
+        .mount(&kube.server)
+        .await;
+}
+
+#[tokio::test]
+async fn down_uninstalls_in_reverse_and_keeps_claims_and_crds() {
+    let kube = FakeKube::start().await;
+    let helm = FakeHelm::new();
+    helm.obsctl(&kube, &["up", "--yes"]).assert().success();
+    with_claims_and_crds(&kube, None).await;
+    helm.clear_log();
+
+    let output = helm.obsctl(&kube, &["down", "--yes"]).output().unwrap();
+    let (stdout, stderr) = text(&output);
+    assert_eq!(output.status.code(), Some(0), "{stdout}\n{stderr}");
+    let order: Vec<String> = helm
+        .calls_of("uninstall")
+        .iter()
+        .map(|c| c["release"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(order.len(), 4, "{order:?}");
+    assert_eq!(order[0], "otel-collector");
+    assert_eq!(order[3], "kube-prometheus-stack");
+    let argv = helm.call("uninstall", "loki")["argv"].to_string();
+    assert!(
+        argv.contains("\"--ignore-not-found\",\"--wait=watcher\""),
+        "{argv}"
+    );
+    assert!(helm.releases().as_object().unwrap().is_empty());
+
+    // Listed before, and as kept after; the foreign claim is not the stack's.
+    assert!(
+        stdout.contains("keep these PersistentVolumeClaims"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("storage-loki-0") && stdout.contains("kps-prometheus"),
+        "{stdout}"
+    );
+    assert!(!stdout.contains("postgres-data"), "{stdout}");
+    let kept = stdout
+        .lines()
+        .find(|l| l.contains("kept PersistentVolumeClaims"))
+        .unwrap_or_else(|| panic!("{stdout}"));
+    assert!(kept.contains("storage-loki-0, storage-tempo-0"), "{kept}");
+    assert!(stdout.contains("kept 2 CRDs of monitoring.coreos.com: prometheusrules.monitoring.coreos.com, servicemonitors.monitoring.coreos.com"), "{stdout}");
+    assert!(stdout.contains("kept namespace `monitoring`"));
+    // Nothing was deleted through the API, and nothing outside the namespace was touched.
+    let requests = kube.requests().await;
+    assert!(requests.iter().all(|r| r.method.as_str() != "DELETE"));
+    assert!(requests.iter().all(
+        |r| r.url.path().starts_with("/api/v1/namespaces/monitoring")
+            || r.url.path().contains("customresourcedefinitions")
+    ));
+}
+
+#[tokio::test]
+async fn purge_data_deletes_only_the_stacks_claims_after_listing_them() {
+    let kube = FakeKube::start().await;
+    let helm = FakeHelm::new();
+    helm.obsctl(&kube, &["up", "--yes"]).assert().success();
+    // After the delete, only the foreign claim is left.
+    with_claims_and_crds(&kube, Some(vec![claims().pop().unwrap()])).await;
+
+    let output = helm
+        .obsctl(&kube, &["down", "--yes", "--purge-data"])
+        .output()
+        .unwrap();
+    let (stdout, stderr) = text(&output);
+    assert_eq!(output.status.code(), Some(0), "{stdout}\n{stderr}");
+    assert!(
+        stdout.contains("DELETE these PersistentVolumeClaims"),
+        "{stdout}"
+    );
+    let mut deleted: Vec<String> = kube
+        .requests()
+        .await
+        .iter()
+        .filter(|r| r.method.as_str() == "DELETE")
+        .map(|r| r.url.path().to_string())
+        .collect();
+    deleted.sort();
+    assert_eq!(
+        deleted,
+        [
+            format!("{PVCS}/prometheus-kps-prometheus-db-prometheus-kps-prometheus-0"),
+            format!("{PVCS}/storage-loki-0"),
+            format!("{PVCS}/storage-tempo-0"),
+        ]
+    );
+    assert!(
+        stdout.contains("deleted PersistentVolumeClaims:"),
+        "{stdout}"
+    );
+    assert!(!stdout.contains("kept PersistentVolumeClaims"), "{stdout}");
+    // Claims go only after every release is uninstalled.
+    assert_eq!(helm.calls_of("uninstall").len(), 4);
+}
+
+#[tokio::test]
+async fn a_failed_uninstall_stops_what_depends_on_it_and_purges_nothing() {
+    let kube = FakeKube::start().await;
+    let helm = FakeHelm::new();
+    helm.obsctl(&kube, &["up", "--yes"]).assert().success();
+    with_claims_and_crds(&kube, None).await;
+    let output = helm
+        .obsctl(&kube, &["down", "--yes", "--purge-data"])
+        .env("FAKE_HELM_FAIL", "loki")
+        .output()
+        .unwrap();
+    let (stdout, stderr) = text(&output);
+    assert_eq!(output.status.code(), Some(1), "{stdout}\n{stderr}");
+    let uninstalled: Vec<String> = helm
+        .calls_of("uninstall")
+        .iter()
+        .map(|c| c["release"].as_str().unwrap().to_string())
+        .collect();
+    // kube-prometheus-stack goes only after Loki and Tempo are gone.
+    assert!(
+        !uninstalled.contains(&"kube-prometheus-stack".to_string()),
+        "{uninstalled:?}"
+    );
+    assert!(stdout.contains("needs `loki`, which failed"), "{stdout}");
+    assert!(
+        stdout.contains("volume claims were not deleted"),
+        "{stdout}"
+    );
+    assert!(kube
+        .requests()
+        .await
+        .iter()
+        .all(|r| r.method.as_str() != "DELETE"));
+}
+
+#[tokio::test]
+async fn down_refuses_without_a_terminal_or_yes_and_tolerates_nothing_installed() {
+    let kube = FakeKube::start().await;
+    let helm = FakeHelm::new();
+    let output = helm.obsctl(&kube, &["down"]).output().unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    assert!(
+        text(&output).1.contains("pass --yes"),
+        "{:?}",
+        text(&output)
+    );
+    assert!(kube.requests().await.is_empty());
+
+    let output = helm.obsctl(&kube, &["down", "--yes"]).output().unwrap();
+    let (stdout, stderr) = text(&output);
+    assert_eq!(output.status.code(), Some(0), "{stdout}\n{stderr}");
+    assert!(
+        stdout.contains("no release of profile `dev` is installed"),
+        "{stdout}"
+    );
+    assert!(helm.calls_of("uninstall").is_empty());
+    assert!(
+        stdout
+            .lines()
+            .filter(|l| l.contains("done (not installed)"))
+            .count()
+            == 4,
+        "{stdout}"
+    );
+}
