@@ -2,6 +2,7 @@
 //! JSON and tables go to stdout; diagnostics go to stderr.
 
 use std::io::{self, IsTerminal, Write};
+use std::path::{Path, PathBuf};
 
 /// Whether stdout is a terminal (people) rather than a pipe or file (programs).
 pub fn stdout_is_tty() -> bool {
@@ -81,9 +82,54 @@ impl Table {
     }
 }
 
+/// A hidden file beside `path` for writing before a rename, so an interrupted run leaves the old
+/// file or none, never half of one.
+pub fn staging_path(path: &Path) -> PathBuf {
+    let dir = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "out".into());
+    dir.join(format!(".{name}.obsctl-{}.tmp", std::process::id()))
+}
+
+/// Writes the file whole or not at all: the staging file, synced, then a rename.
+pub fn write_atomically(path: &Path, contents: &[u8]) -> io::Result<()> {
+    let tmp = staging_path(path);
+    let result = (|| {
+        let mut file = std::fs::File::create(&tmp)?;
+        file.write_all(contents)?;
+        file.sync_all()?;
+        std::fs::rename(&tmp, path)
+    })();
+    if result.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    result
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn files_are_replaced_whole() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("verify.xml");
+        std::fs::write(&path, "old").unwrap();
+        write_atomically(&path, b"new").unwrap();
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), "new");
+        assert_eq!(
+            std::fs::read_dir(dir.path()).unwrap().count(),
+            1,
+            "no staging file left"
+        );
+        let missing = dir.path().join("no/such/dir/verify.xml");
+        assert!(write_atomically(&missing, b"x").is_err());
+    }
 
     #[test]
     fn columns_are_aligned_to_the_widest_cell() {

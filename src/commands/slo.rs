@@ -1,7 +1,6 @@
 //! `obsctl slo rules|explain|report`.
 
 use std::io::Write;
-use std::path::Path;
 
 use anyhow::{Context, Result};
 use serde_json::json;
@@ -70,7 +69,8 @@ fn rules_command(args: SloRulesArgs) -> Result<Outcome> {
     };
     match &args.out {
         Some(path) => {
-            write_atomically(path, &text).with_context(|| format!("writing {}", path.display()))?;
+            crate::output::write_atomically(path, text.as_bytes())
+                .with_context(|| format!("writing {}", path.display()))?;
             let rules: usize = stack
                 .slos
                 .iter()
@@ -91,24 +91,6 @@ fn rules_command(args: SloRulesArgs) -> Result<Outcome> {
 
 fn to_yaml(value: &serde_yaml::Value) -> Result<String> {
     serde_yaml::to_string(value).context("serializing the rules")
-}
-
-/// Writes next to the target and renames over it: an interrupted run leaves the old file or none.
-fn write_atomically(path: &Path, text: &str) -> std::io::Result<()> {
-    let dir = match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-        _ => std::path::PathBuf::from("."),
-    };
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "rules".into());
-    let staging = dir.join(format!(".{name}.obsctl-{}", std::process::id()));
-    let result = std::fs::write(&staging, text).and_then(|()| std::fs::rename(&staging, path));
-    if result.is_err() {
-        let _ = std::fs::remove_file(&staging);
-    }
-    result
 }
 
 fn explain_command(args: SloExplainArgs) -> Result<Outcome> {

@@ -107,7 +107,7 @@ pub fn run(args: VerifyArgs) -> Result<Outcome> {
         }
     }
     if let Some(path) = &args.junit {
-        report::write_atomically(path, &report::junit(&result))
+        crate::output::write_atomically(path, report::junit(&result).as_bytes())
             .with_context(|| format!("writing --junit {}", path.display()))?;
     }
     Ok(if result.failed() {

@@ -1,8 +1,5 @@
 //! Reporters: a table for people, plain lines for pipes, JSON for programs, JUnit XML for CI.
 
-use std::io::Write;
-use std::path::Path;
-
 use serde_json::json;
 
 use super::{CheckResult, Report, Status};
@@ -139,29 +136,6 @@ fn escape(text: &str) -> String {
     out
 }
 
-/// Writes the file whole or not at all: a temporary file beside it, then a rename.
-pub fn write_atomically(path: &Path, contents: &str) -> std::io::Result<()> {
-    let dir = match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-        _ => std::path::PathBuf::from("."),
-    };
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "junit.xml".into());
-    let tmp = dir.join(format!(".{name}.obsctl-{}.tmp", std::process::id()));
-    let result = (|| {
-        let mut file = std::fs::File::create(&tmp)?;
-        file.write_all(contents.as_bytes())?;
-        file.sync_all()?;
-        std::fs::rename(&tmp, path)
-    })();
-    if result.is_err() {
-        let _ = std::fs::remove_file(&tmp);
-    }
-    result
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -233,17 +207,5 @@ mod tests {
         assert!(xml.contains("<skipped message=\"loki/push failed\"/>"));
         assert_eq!(xml.matches("<testcase ").count(), 3);
         assert_eq!(xml.matches("</testcase>").count(), 3);
-    }
-
-    #[test]
-    fn the_junit_file_is_replaced_whole() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("verify.xml");
-        std::fs::write(&path, "old").unwrap();
-        write_atomically(&path, "new").unwrap();
-        assert_eq!(std::fs::read_to_string(&path).unwrap(), "new");
-        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
-        let missing = dir.path().join("no/such/dir/verify.xml");
-        assert!(write_atomically(&missing, "x").is_err());
     }
 }
