@@ -174,6 +174,32 @@ impl Quantity {
     }
 }
 
+/// Why `scale` refused a number.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum ScaleError {
+    Malformed,
+    TooLarge,
+}
+
+/// `number × multiplier`, rounded to a whole count. The number is digits with at most one inner
+/// `.`; shared by every size notation of the profile.
+pub(crate) fn scale(number: &str, multiplier: u64) -> Result<u64, ScaleError> {
+    let well_formed = !number.is_empty()
+        && number.chars().all(|c| c.is_ascii_digit() || c == '.')
+        && number.chars().filter(|&c| c == '.').count() <= 1
+        && !number.starts_with('.')
+        && !number.ends_with('.');
+    if !well_formed {
+        return Err(ScaleError::Malformed);
+    }
+    let value: f64 = number.parse().map_err(|_| ScaleError::Malformed)?;
+    let scaled = value * multiplier as f64;
+    if !scaled.is_finite() || scaled >= u64::MAX as f64 {
+        return Err(ScaleError::TooLarge);
+    }
+    Ok(scaled.round() as u64)
+}
+
 /// The shortest exact binary-suffixed form: 107374182400 → `100Gi`; a size that no suffix divides
 /// stays in plain bytes.
 pub fn format_bytes_binary(bytes: u64) -> String {
@@ -199,23 +225,12 @@ impl FromStr for Quantity {
             .chain(DECIMAL_SUFFIXES.iter())
             .find_map(|(suffix, m)| text.strip_suffix(suffix).map(|n| (n, *m)))
             .unwrap_or((text, 1));
-        let valid_number = !number.is_empty()
-            && number.chars().all(|c| c.is_ascii_digit() || c == '.')
-            && number.chars().filter(|&c| c == '.').count() <= 1
-            && !number.starts_with('.')
-            && !number.ends_with('.');
-        if !valid_number {
-            return Err(format!("invalid size `{text}`: {expected}"));
-        }
-        let value: f64 = number
-            .parse()
-            .map_err(|_| format!("invalid size `{text}`: {expected}"))?;
-        let bytes = value * multiplier as f64;
-        if !bytes.is_finite() || bytes >= u64::MAX as f64 {
-            return Err(format!("size `{text}` is too large"));
-        }
+        let bytes = scale(number, multiplier).map_err(|e| match e {
+            ScaleError::Malformed => format!("invalid size `{text}`: {expected}"),
+            ScaleError::TooLarge => format!("size `{text}` is too large"),
+        })?;
         Ok(Quantity {
-            bytes: bytes.round() as u64,
+            bytes,
             text: text.to_string(),
         })
     }

@@ -17,6 +17,7 @@ use std::str::FromStr;
 use schemars::{json_schema, JsonSchema, Schema, SchemaGenerator};
 use serde::{de, Deserialize, Deserializer, Serialize, Serializer};
 
+use super::types::{scale, ScaleError};
 use super::Stack;
 
 /// Bytes per span when the profile does not say: a third-party estimate of a span's binary size
@@ -185,23 +186,12 @@ impl FromStr for ByteSize {
             .iter()
             .find_map(|(unit, m)| trimmed.strip_suffix(unit).map(|n| (n.trim_end(), *m)))
             .unwrap_or((trimmed, 1));
-        let valid_number = !number.is_empty()
-            && number.chars().all(|c| c.is_ascii_digit() || c == '.')
-            && number.chars().filter(|&c| c == '.').count() <= 1
-            && !number.starts_with('.')
-            && !number.ends_with('.');
-        if !valid_number {
-            return Err(format!("invalid amount `{text}`: {expected}"));
-        }
-        let value: f64 = number
-            .parse()
-            .map_err(|_| format!("invalid amount `{text}`: {expected}"))?;
-        let bytes = value * multiplier as f64;
-        if !bytes.is_finite() || bytes >= u64::MAX as f64 {
-            return Err(format!("amount `{text}` is too large"));
-        }
+        let bytes = scale(number, multiplier).map_err(|e| match e {
+            ScaleError::Malformed => format!("invalid amount `{text}`: {expected}"),
+            ScaleError::TooLarge => format!("amount `{text}` is too large"),
+        })?;
         Ok(ByteSize {
-            bytes: bytes.round() as u64,
+            bytes,
             text: trimmed.to_string(),
         })
     }
