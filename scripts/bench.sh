@@ -2,6 +2,9 @@
 # Benchmarks with hyperfine (from scripts/install-tools.sh), on a release build.
 #   scripts/bench.sh            all benchmarks
 #   scripts/bench.sh render     `obsctl render` of the production profile (target: < 50 ms)
+#   scripts/bench.sh up         `obsctl up` with the fake Helm sleeping per release (target: mean wall
+#                               time <= 1.10 x the critical path kube-prometheus-stack -> slower of
+#                               Loki/Tempo -> collector)
 #   scripts/bench.sh cost       `obsctl cost` of the production profile, JSON (target: < 50 ms) and
 #                               with a PNG chart (target: < 100 ms)
 #   scripts/bench.sh verify     `obsctl verify` wall time vs its slowest check (target: <= 1.2x)
@@ -15,7 +18,12 @@ export PATH="$root/.tools/bin:$PATH"
 cargo build --release --quiet
 obsctl="$root/target/release/obsctl"
 work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
+api_pid=""
+cleanup() {
+  if [[ -n "$api_pid" ]]; then kill "$api_pid" 2>/dev/null || true; fi
+  rm -rf "$work"
+}
+trap cleanup EXIT
 which=${1:-all}
 
 bench_render() {
@@ -65,7 +73,7 @@ bench_slo() {
   echo "== SLO rules: 100 SLOs in a real Prometheus (rules per SLO, rule group evaluation time)"
   local d="$work/slo" end start port exporter_port
   mkdir -p "$d"
-  trap 'kill "${slo_pids[@]}" 2>/dev/null; rm -rf "$work"' EXIT
+  trap 'kill "${slo_pids[@]}" 2>/dev/null; cleanup' EXIT
   end=$(( $(date +%s) / 60 * 60 ))
   start=$(( end - 3 * 86400 - 2 * 3600 ))
   python3 - "$d" "$start" "$end" <<'PY'
@@ -263,11 +271,55 @@ PY
   measure sloth "$d/sloth-data" "$d/sloth.yml"
 }
 
+bench_up() {
+  # Helm's work is simulated by sleeps (the fake Helm is bash: a call costs a few ms); everything
+  # else (helm version/list/show crds, the Kubernetes API calls, scheduling) is obsctl's real cost,
+  # against a local fake API (`python3` resolved once, so no pyenv-style shim sits in between).
+  local kps=3 loki=2 tempo=2 collector=0.5
+  local critical
+  critical=$(python3 -c "print($kps + max($loki, $tempo) + $collector)")
+  echo "== obsctl up, fake Helm sleeping ${kps}s (kube-prometheus-stack), ${loki}s (loki), ${tempo}s (tempo), ${collector}s (otel-collector)"
+  echo "   critical path ${critical}s (target: mean <= 1.10 x critical path)"
+  local fake="$root/tests/fixtures/fake-helm"
+  local py
+  py=$(python3 -c 'import sys; print(sys.executable)')
+  "$py" "$fake/kube_api.py" >"$work/kube-port" &
+  api_pid=$!
+  for _ in $(seq 100); do
+    [[ -s "$work/kube-port" ]] && break
+    sleep 0.05
+  done
+  [[ -s "$work/kube-port" ]] || { echo "the fake Kubernetes API did not start" >&2; exit 1; }
+  local port
+  port=$(cat "$work/kube-port")
+  printf '%s\n' \
+    "apiVersion: v1" "kind: Config" "current-context: bench" \
+    "clusters: [{name: bench, cluster: {server: \"http://127.0.0.1:$port\"}}]" \
+    "users: [{name: bench, user: {token: bench}}]" \
+    "contexts: [{name: bench, context: {cluster: bench, user: bench}}]" >"$work/kubeconfig"
+  # A fresh fake Helm state per run: every run installs all four releases.
+  FAKE_HELM_STATE="$work/helm-state" KUBECONFIG="$work/kubeconfig" \
+    FAKE_HELM_SLEEP="kube-prometheus-stack=$kps,loki=$loki,tempo=$tempo,otel-collector=$collector" \
+    hyperfine --runs 5 --export-json "$work/up.json" \
+    --prepare "rm -rf $work/helm-state && mkdir $work/helm-state" \
+    "$obsctl up --yes --profile dev --helm $fake/helm"
+  python3 - "$work/up.json" "$critical" <<'PY'
+import json, sys
+r = json.load(open(sys.argv[1]))["results"][0]
+critical = float(sys.argv[2])
+ratio = r["mean"] / critical
+print(f"up: mean {r['mean']:.3f} s, max {r['max']:.3f} s, critical path {critical:.2f} s -> "
+      f"{ratio:.3f} x ({'PASS' if ratio <= 1.10 else 'FAIL'}, <= 1.10 x)")
+sys.exit(0 if ratio <= 1.10 else 1)
+PY
+}
+
 case "$which" in
   render) bench_render ;;
+  up) bench_up ;;
   cost) bench_cost ;;
   verify) bench_verify ;;
   slo) bench_slo ;;
-  all) bench_render; bench_cost; bench_verify; bench_slo ;;
-  *) echo "unknown benchmark: $which (known: render, cost, verify, slo)" >&2; exit 2 ;;
+  all) bench_render; bench_up; bench_cost; bench_verify; bench_slo ;;
+  *) echo "unknown benchmark: $which (known: render, up, cost, verify, slo)" >&2; exit 2 ;;
 esac

@@ -332,28 +332,39 @@ impl Helm {
         })
     }
 
-    /// What is deployed of each of `names` in `namespace` (absent names are not installed).
+    /// What is deployed of each of `names` in `namespace` (absent names are not installed). The
+    /// values of the installed ones are read concurrently.
     pub fn deployed(
         &self,
         namespace: &str,
         names: &[&str],
     ) -> Result<Vec<(String, Deployed)>, HelmError> {
         let listed = self.list(namespace)?;
-        let mut out = Vec::new();
-        for name in names {
-            if let Some(release) = listed.iter().find(|r| r.name == *name) {
-                let values = self.get_values(name, namespace)?;
-                out.push((
-                    name.to_string(),
-                    Deployed {
-                        status: release.status.clone(),
-                        chart: release.chart.clone(),
-                        values,
-                    },
-                ));
-            }
-        }
-        Ok(out)
+        let installed: Vec<&Listed> = names
+            .iter()
+            .filter_map(|name| listed.iter().find(|r| r.name == *name))
+            .collect();
+        std::thread::scope(|scope| {
+            let reads: Vec<_> = installed
+                .iter()
+                .map(|release| scope.spawn(move || self.get_values(&release.name, namespace)))
+                .collect();
+            installed
+                .iter()
+                .zip(reads)
+                .map(|(release, read)| {
+                    let values = read.join().expect("get values thread")?;
+                    Ok((
+                        release.name.clone(),
+                        Deployed {
+                            status: release.status.clone(),
+                            chart: release.chart.clone(),
+                            values,
+                        },
+                    ))
+                })
+                .collect()
+        })
     }
 }
 

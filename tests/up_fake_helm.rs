@@ -98,7 +98,7 @@ async fn up_installs_in_order_with_loki_and_tempo_together_and_private_values() 
         );
     }
     // Helm received exactly the rendered values.
-    let loki_values = &helm.releases()["loki"]["values"];
+    let loki_values = &helm.values("loki");
     assert_eq!(loki_values["deploymentMode"], "Monolithic");
     assert_eq!(
         loki_values["loki"]["schemaConfig"]["configs"][0]["from"],

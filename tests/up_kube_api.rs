@@ -236,3 +236,79 @@ async fn an_unreachable_api_server_fails_fast_and_is_named() {
         .unwrap_or_else(|| panic!("{stdout}"));
     assert!(line.contains(&format!("127.0.0.1:{port}")), "{line}");
 }
+
+#[tokio::test]
+async fn rules_and_dashboards_are_applied_into_the_namespace_and_nothing_else_is() {
+    let kube = FakeKube::start().await;
+    let (client, _) = obsctl::cluster::connect(Some(&kube.kubeconfig()), None)
+        .await
+        .unwrap();
+    let objects = vec![
+        json!({"apiVersion": "monitoring.coreos.com/v1", "kind": "PrometheusRule",
+               "metadata": {"name": "slo-checkout"}, "spec": {"groups": []}}),
+        json!({"apiVersion": "v1", "kind": "ConfigMap",
+               "metadata": {"name": "dash", "namespace": "monitoring", "labels": {"grafana_dashboard": "1"}},
+               "data": {"d.json": "{}"}}),
+    ];
+    let n = obsctl::cluster::apply::apply_all(&client, "monitoring", &objects)
+        .await
+        .unwrap();
+    assert_eq!(n, 2);
+    let requests = kube.requests().await;
+    let rule = requests
+        .iter()
+        .find(|r| r.url.path() == "/apis/monitoring.coreos.com/v1/namespaces/monitoring/prometheusrules/slo-checkout")
+        .expect("rule applied");
+    assert!(rule.url.query().unwrap().contains("fieldManager=obsctl"));
+    let body: Value = serde_json::from_slice(&rule.body).unwrap();
+    // The namespace is filled in.
+    assert_eq!(body["metadata"]["namespace"], "monitoring");
+    assert!(requests
+        .iter()
+        .any(|r| r.url.path() == "/api/v1/namespaces/monitoring/configmaps/dash"));
+
+    // Another namespace, or another namespace object, is refused before any request.
+    let before = kube.requests().await.len();
+    for outside in [
+        json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "x", "namespace": "default"}}),
+        json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "kube-system"}}),
+    ] {
+        let err = obsctl::cluster::apply::apply_all(&client, "monitoring", &[outside])
+            .await
+            .unwrap_err();
+        assert!(
+            err.to_string().contains("outside namespace `monitoring`"),
+            "{err}"
+        );
+    }
+    assert_eq!(kube.requests().await.len(), before);
+
+    // Deleting them again tolerates objects that are already gone, and keeps the namespace.
+    Mock::given(method("DELETE"))
+        .and(path("/api/v1/namespaces/monitoring/configmaps/dash"))
+        .respond_with(status(404, "NotFound", "configmaps \"dash\" not found"))
+        .with_priority(1)
+        .mount(&kube.server)
+        .await;
+    let mut with_ns = objects.clone();
+    with_ns
+        .push(json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "monitoring"}}));
+    let deleted = obsctl::cluster::apply::delete_all(&client, "monitoring", &with_ns)
+        .await
+        .unwrap();
+    assert_eq!(deleted, 1);
+    let deletes: Vec<String> = kube
+        .requests()
+        .await
+        .iter()
+        .filter(|r| r.method.as_str() == "DELETE")
+        .map(|r| r.url.path().to_string())
+        .collect();
+    assert_eq!(
+        deletes,
+        [
+            "/apis/monitoring.coreos.com/v1/namespaces/monitoring/prometheusrules/slo-checkout",
+            "/api/v1/namespaces/monitoring/configmaps/dash"
+        ]
+    );
+}

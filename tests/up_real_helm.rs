@@ -284,6 +284,29 @@ async fn real_helm_3_and_4_accept_every_flag_set_obsctl_builds() {
         }
     }
 
+    // A real failure is reduced to Helm's reason, without its preamble.
+    let helm4 = Helm::detect(Some(&tool("helm")))
+        .unwrap()
+        .target(Some(&kubeconfig), Some("fake"));
+    let rendered =
+        obsctl::render::render(&obsctl::profile::load(profile.to_str().unwrap()).unwrap()).unwrap();
+    let mut missing = rendered.releases[1].clone();
+    missing.chart.version = "99.0.0".into();
+    let argv = helm4.upgrade_argv(
+        &missing,
+        &render.join("releases/loki.values.yaml"),
+        Duration::from_secs(60),
+    );
+    match obsctl::helm::run(&argv, Duration::from_secs(60)) {
+        Err(HelmError::Failed { message, .. }) => {
+            assert!(
+                message.starts_with("chart \"loki\" version \"99.0.0\" not found"),
+                "{message}"
+            )
+        }
+        other => panic!("a missing chart version installed: {other:?}"),
+    }
+
     // The majors' flag sets are not interchangeable: Helm 3 rejects the Helm 4 argv.
     let as_v4 = Helm::with_version(
         tool("helm3"),

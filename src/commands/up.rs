@@ -10,7 +10,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::{Context as _, Result};
-use futures::future::{BoxFuture, FutureExt};
+use futures::future::{BoxFuture, FutureExt, Shared};
 use kube::Client;
 use serde_json::{json, Value};
 
@@ -194,6 +194,9 @@ async fn up(
     let (client, target, helm) = connect_checked(&args.cluster, profile, helm).await?;
     announce_target(&target, &rendered.namespace, json);
 
+    // The chart's CRDs are read (downloaded) while Helm reports what is deployed and while the
+    // user reads the plan: fetching changes nothing, and the CRD step then needs no wait for it.
+    let crds = prefetch_crds(&helm, plan::crds_chart(rendered).cloned());
     let changes = release_changes(&helm, rendered).await?;
     let destructive: Vec<_> = changes.iter().flat_map(|c| c.destructive.iter()).collect();
     if json {
@@ -243,8 +246,7 @@ async fn up(
             .admin_secret
             .as_ref()
             .map(|s| s.to_string()),
-        crds_chart: plan::crds_chart(rendered).cloned(),
-        helm,
+        crds,
         skip,
         installs,
         timeout,
@@ -284,6 +286,23 @@ async fn up(
     })
 }
 
+/// Starts `helm show crds` of the chart in the background.
+fn prefetch_crds(
+    helm: &Helm,
+    chart: Option<Chart>,
+) -> Option<Shared<BoxFuture<'static, Result<String, String>>>> {
+    let chart = chart?;
+    let helm = helm.clone();
+    let task = tokio::task::spawn_blocking(move || helm.show_crds(&chart));
+    let fetch: BoxFuture<'static, Result<String, String>> = async move {
+        task.await
+            .map_err(|e| e.to_string())?
+            .map_err(|e| format!("reading the chart's CRDs: {e}"))
+    }
+    .boxed();
+    Some(fetch.shared())
+}
+
 /// What every step needs, shared by the concurrent steps.
 struct StepContext {
     client: Client,
@@ -292,8 +311,8 @@ struct StepContext {
     namespace_objects: Vec<Value>,
     manifest_objects: Vec<Value>,
     admin_secret: Option<String>,
-    crds_chart: Option<Chart>,
-    helm: Helm,
+    /// The output of `helm show crds` (`None`: no chart ships CRDs).
+    crds: Option<Shared<BoxFuture<'static, Result<String, String>>>>,
     /// Releases that are deployed exactly as rendered (and not `--force`d).
     skip: HashSet<String>,
     installs: HashSet<String>,
@@ -323,14 +342,10 @@ fn run_step(ctx: Arc<StepContext>, step: Step) -> BoxFuture<'static, StepResult>
                 Ok(note)
             }
             Action::Crds => {
-                let Some(chart) = ctx.crds_chart.clone() else {
+                let Some(fetch) = ctx.crds.clone() else {
                     return Ok("no CRDs".into());
                 };
-                let helm = ctx.helm.clone();
-                let yaml = tokio::task::spawn_blocking(move || helm.show_crds(&chart))
-                    .await
-                    .map_err(|e| e.to_string())?
-                    .map_err(|e| format!("reading the chart's CRDs: {e}"))?;
+                let yaml = fetch.await?;
                 let crds = apply::parse_crds(&yaml).map_err(|e| e.to_string())?;
                 let names = apply::apply_crds(&ctx.client, &crds, ctx.timeout)
                     .await

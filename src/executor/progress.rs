@@ -4,6 +4,7 @@
 
 use std::collections::HashMap;
 use std::io::Write;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
@@ -169,6 +170,9 @@ impl Reporter for JsonLines {
 pub struct Bars {
     multi: MultiProgress,
     bars: HashMap<String, ProgressBar>,
+    /// After the summary the display is final: later notes are plain lines below it (through
+    /// the display they would redraw over the summary).
+    finished: AtomicBool,
 }
 
 impl Bars {
@@ -185,7 +189,11 @@ impl Bars {
                 (step.id.clone(), bar)
             })
             .collect();
-        Bars { multi, bars }
+        Bars {
+            multi,
+            bars,
+            finished: AtomicBool::new(false),
+        }
     }
 
     fn style(running: bool, width: usize) -> ProgressStyle {
@@ -226,7 +234,11 @@ impl Reporter for Bars {
         }
     }
     fn note(&self, text: &str) {
-        let _ = self.multi.println(text);
+        if self.finished.load(Ordering::SeqCst) {
+            println!("{text}");
+        } else {
+            let _ = self.multi.println(text);
+        }
     }
     fn summary(&self, report: &Report) {
         for bar in self.bars.values() {
@@ -234,6 +246,7 @@ impl Reporter for Bars {
                 bar.finish();
             }
         }
+        self.finished.store(true, Ordering::SeqCst);
         print!("\n{}", summary_text(report));
         let _ = std::io::stdout().flush();
     }

@@ -60,11 +60,28 @@ impl FakeHelm {
             .unwrap_or_else(|| panic!("no `{word}` of {release} in {:#?}", self.calls()))
     }
 
-    /// The releases the fake holds (name → {namespace, status, chart, values}).
-    pub fn releases(&self) -> Value {
-        std::fs::read_to_string(self.state.path().join("releases.json"))
-            .map(|t| serde_json::from_str(&t).unwrap())
-            .unwrap_or(Value::Null)
+    /// The names of the releases the fake holds.
+    pub fn release_names(&self) -> Vec<String> {
+        let mut names: Vec<String> = std::fs::read_dir(self.state.path().join("releases"))
+            .map(|dir| {
+                dir.filter_map(|e| {
+                    let name = e.ok()?.file_name().to_string_lossy().into_owned();
+                    name.strip_suffix(".meta").map(str::to_string)
+                })
+                .collect()
+            })
+            .unwrap_or_default();
+        names.sort();
+        names
+    }
+
+    /// The values Helm was given for a release, parsed.
+    pub fn values(&self, release: &str) -> Value {
+        let path = self
+            .state
+            .path()
+            .join(format!("releases/{release}.values.yaml"));
+        serde_yaml::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
     }
 
     pub fn clear_log(&self) {
