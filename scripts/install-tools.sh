@@ -215,6 +215,11 @@ for b in "${!DEB_BIN[@]}"; do
   fi
 done
 
+# --- PyYAML: the test fixtures' fake Helm and the SLO benchmark read YAML with python3 ----------
+if ! python3 -c 'import yaml' 2>/dev/null; then
+  python3 -m pip install --quiet PyYAML
+fi
+
 # --- Summary ----------------------------------------------------------------
 first() { "$@" 2>&1 | head -n 1; }
 printf '%-13s %s\n' \
