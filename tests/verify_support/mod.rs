@@ -24,23 +24,10 @@ pub const GRAFANA_USER: &str = "admin";
 /// Only ever in the fake Secret: tests assert it never shows in obsctl's output.
 pub const GRAFANA_PASSWORD: &str = "s3cret-from-the-secret";
 
-/// A tool from `.tools/bin`, else PATH.
-pub fn tool(name: &str) -> PathBuf {
-    let local = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join(".tools/bin")
-        .join(name);
-    if local.is_file() {
-        return local;
-    }
-    if let Some(path) = std::env::var_os("PATH") {
-        for dir in std::env::split_paths(&path) {
-            if dir.join(name).is_file() {
-                return dir.join(name);
-            }
-        }
-    }
-    panic!("`{name}` not found in .tools/bin or PATH: run scripts/install-tools.sh first");
-}
+/// Tools come from `.tools/bin` (installed by scripts/install-tools.sh), else PATH.
+#[path = "../common/mod.rs"]
+mod common;
+pub use common::tool;
 
 /// A free loopback port (bound, read, released: the process started next binds it).
 pub fn free_port() -> u16 {
