@@ -12,6 +12,7 @@ pub mod cost;
 pub mod error;
 pub mod executor;
 pub mod helm;
+pub mod incident;
 pub mod output;
 pub mod plan;
 pub mod profile;

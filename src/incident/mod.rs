@@ -1,0 +1,5 @@
+//! Incident response, downstream of the SLO model: runbooks for every generated alert (pure,
+//! like render) and postmortems (the SLO model, an incident file and Prometheus for the window).
+
+pub mod postmortem;
+pub mod runbook;

@@ -1,0 +1,1 @@
+//! Runbooks: one per SLO, a section per alert tier, generated from the same model as the rules.
