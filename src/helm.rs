@@ -545,7 +545,7 @@ mod tests {
                 name: "loki".into(),
                 version: "18.11.0".into(),
             },
-            values: serde_yaml::Value::Null,
+            values: yaml_serde::Value::Null,
             needs: vec![],
             volumes: vec![],
         }

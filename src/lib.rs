@@ -19,3 +19,4 @@ pub mod profile;
 pub mod render;
 pub mod slo;
 pub mod verify;
+pub mod yaml;

@@ -141,7 +141,7 @@ pub fn uninstall(rendered: &Rendered, helm: &Helm, timeout: Duration) -> Vec<Ste
     steps
 }
 
-fn is_namespace(object: &serde_yaml::Value) -> bool {
+fn is_namespace(object: &yaml_serde::Value) -> bool {
     object.get("kind").and_then(|k| k.as_str()) == Some("Namespace")
 }
 

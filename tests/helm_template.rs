@@ -31,8 +31,8 @@ fn helm_sees(helm: &Path, release: &str, namespace: &str, values: &Path) -> serd
         helm.display(),
         String::from_utf8_lossy(&output.stderr)
     );
-    let manifest: serde_yaml::Value =
-        serde_yaml::from_slice(&output.stdout).expect("helm printed YAML");
+    let manifest: yaml_serde::Value =
+        yaml_serde::from_slice(&output.stdout).expect("helm printed YAML");
     let echoed = manifest["data"]["values.json"]
         .as_str()
         .expect("values.json in the ConfigMap");
@@ -53,8 +53,8 @@ fn helm_3_and_4_read_every_rendered_values_file_exactly() {
             for release in releases {
                 let name = release["name"].as_str().unwrap();
                 let values_path = dir.path().join(release["values"].as_str().unwrap());
-                let written: serde_yaml::Value =
-                    serde_yaml::from_slice(&std::fs::read(&values_path).unwrap()).unwrap();
+                let written: yaml_serde::Value =
+                    yaml_serde::from_slice(&std::fs::read(&values_path).unwrap()).unwrap();
                 let written: serde_json::Value = serde_json::to_value(written).unwrap();
                 let seen = helm_sees(
                     &helm,

@@ -145,10 +145,10 @@ fn rules_default_to_prometheus_rule_objects() {
         .assert()
         .success();
     let text = String::from_utf8_lossy(&out.get_output().stdout).to_string();
-    let docs: Vec<serde_yaml::Value> = text
+    let docs: Vec<yaml_serde::Value> = text
         .split("\n---\n")
         .filter(|d| d.contains("kind:"))
-        .map(|d| serde_yaml::from_str(d).unwrap())
+        .map(|d| yaml_serde::from_str(d).unwrap())
         .collect();
     assert_eq!(docs.len(), 2);
     assert_eq!(docs[0]["kind"], "PrometheusRule");

@@ -79,7 +79,7 @@ impl Fixture {
             "tests": tests,
         });
         let path = self.path(&format!("{name}.test.yml"));
-        fs::write(&path, serde_yaml::to_string(&file).unwrap()).unwrap();
+        fs::write(&path, yaml_serde::to_string(&file).unwrap()).unwrap();
         let out = Command::new(tool("promtool"))
             .current_dir(self.dir.path())
             .args(["test", "rules"])

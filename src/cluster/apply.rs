@@ -167,7 +167,7 @@ pub async fn delete_all(
 pub fn parse_crds(yaml: &str) -> Result<Vec<Value>, ApplyError> {
     use serde::Deserialize;
     let mut crds = Vec::new();
-    for document in serde_yaml::Deserializer::from_str(yaml) {
+    for document in yaml_serde::Deserializer::from_str(yaml) {
         let value = Value::deserialize(document).map_err(|e| ApplyError::CrdYaml(e.to_string()))?;
         if value["kind"] == "CustomResourceDefinition" {
             crds.push(value);

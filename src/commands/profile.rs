@@ -48,7 +48,7 @@ fn show(name: &str) -> Result<Outcome> {
     let loaded = super::load_profile(name)?;
     print!(
         "{}",
-        serde_yaml::to_string(&loaded.stack).context("serializing the profile")?
+        yaml_serde::to_string(&loaded.stack).context("serializing the profile")?
     );
     Ok(Outcome::Success)
 }

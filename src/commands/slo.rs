@@ -89,8 +89,8 @@ fn rules_command(args: SloRulesArgs) -> Result<Outcome> {
     Ok(Outcome::Success)
 }
 
-fn to_yaml(value: &serde_yaml::Value) -> Result<String> {
-    serde_yaml::to_string(value).context("serializing the rules")
+fn to_yaml(value: &yaml_serde::Value) -> Result<String> {
+    yaml_serde::to_string(value).context("serializing the rules")
 }
 
 fn explain_command(args: SloExplainArgs) -> Result<Outcome> {

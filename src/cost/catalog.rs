@@ -9,9 +9,9 @@ use std::path::Path;
 use serde::de::{self, MapAccess, Visitor};
 use serde::{Deserialize, Deserializer, Serialize};
 
-use crate::profile::de::{from_node, DeError};
-use crate::profile::yaml::{self, Node, YamlError};
 use crate::profile::{position, Duration, Problem};
+use crate::yaml::de::{from_node, DeError};
+use crate::yaml::{self, Node, YamlError};
 
 const BUILTIN: &str = include_str!("catalog.yaml");
 const BUILTIN_NAME: &str = "built-in pricing catalog (src/cost/catalog.yaml)";

@@ -520,8 +520,8 @@ mod tests {
     use crate::profile::types::parse_literal;
 
     fn stack(yaml: &str) -> Stack {
-        let root = crate::profile::yaml::parse("t.yaml", yaml.as_bytes()).unwrap();
-        crate::profile::de::from_node(&root).unwrap()
+        let root = crate::yaml::parse("t.yaml", yaml.as_bytes()).unwrap();
+        crate::yaml::de::from_node(&root).unwrap()
     }
 
     #[test]
@@ -621,7 +621,7 @@ mod tests {
     #[test]
     fn loki_on_a_volume_is_ingest_times_retention_over_compression_plus_index() {
         let s = stack("name: t\nlogs: {retention: 30d, storage: 50Gi}\n");
-        let w: LogsWorkload = serde_yaml::from_str("ingestPerDay: 20GiB").unwrap();
+        let w: LogsWorkload = yaml_serde::from_str("ingestPerDay: 20GiB").unwrap();
         let est = loki(&s, &w, Some((parse_literal("50Gi"), 1)));
         // 20 GiB × 30 / 3.3 = 181.8 GiB chunks; index 15% of storage = 32.1 GiB; WAL 2h = 1.67 GiB.
         let chunks = 20.0 * 30.0 / 3.3;
@@ -642,7 +642,7 @@ mod tests {
         let s = stack(
             "name: t\nlogs: {mode: distributed, retention: 30d, storage: 20Gi, objectStorage: {endpoint: 'https://s3', buckets: {chunks: c, ruler: r}, credentialsSecret: s}}\n",
         );
-        let w: LogsWorkload = serde_yaml::from_str("ingestPerDay: 24GiB").unwrap();
+        let w: LogsWorkload = yaml_serde::from_str("ingestPerDay: 24GiB").unwrap();
         let est = loki(&s, &w, Some((parse_literal("20Gi"), 3)));
         // Three ingesters, replication 3: each holds 2h of the whole ingest = 2 GiB.
         assert!((est.volume_bytes / GIB - 2.0).abs() < 1e-9);
@@ -656,7 +656,7 @@ mod tests {
     fn tempo_is_spans_times_size_times_compression_times_retention() {
         let s = stack("name: t\ntraces: {retention: 14d, storage: 50Gi}\n");
         let w: TracesWorkload =
-            serde_yaml::from_str("{spansPerSecond: 500, bytesPerSpan: 450}").unwrap();
+            yaml_serde::from_str("{spansPerSecond: 500, bytesPerSpan: 450}").unwrap();
         let est = tempo(&s, &w, Some((parse_literal("50Gi"), 1)));
         // 500 × 450 × 86400 = 19.44 GB/day; × 14 × 0.15 = 40.82 GB; WAL 1h = 0.81 GB.
         let raw = 500.0 * 450.0 * 86_400.0;
@@ -668,7 +668,7 @@ mod tests {
     #[test]
     fn tempo_default_span_size_is_reported() {
         let s = stack("name: t\n");
-        let w: TracesWorkload = serde_yaml::from_str("{spansPerSecond: 10}").unwrap();
+        let w: TracesWorkload = yaml_serde::from_str("{spansPerSecond: 10}").unwrap();
         let est = tempo(&s, &w, Some((parse_literal("10Gi"), 1)));
         assert_eq!(est.assumptions["bytes_per_span"], json!(500));
         assert_eq!(est.assumptions["bytes_per_span_default"], json!(true));

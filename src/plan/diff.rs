@@ -689,7 +689,7 @@ mod tests {
         set(&mut deployed.values, "tempo.retention", json!("336h"));
         let mut values = serde_json::to_value(&new.values).unwrap();
         set(&mut values, "persistence.enabled", json!(false));
-        new.values = serde_yaml::to_value(&values).unwrap();
+        new.values = yaml_serde::to_value(&values).unwrap();
         let kinds: Vec<_> = compare(&new, Some(&deployed))
             .destructive
             .iter()
@@ -711,7 +711,7 @@ mod tests {
         let mut with_class = tempo.clone();
         let mut values = serde_json::to_value(&tempo.values).unwrap();
         values["persistence"]["storageClassName"] = json!("fast");
-        with_class.values = serde_yaml::to_value(&values).unwrap();
+        with_class.values = yaml_serde::to_value(&values).unwrap();
         let change = compare(&with_class, Some(&as_deployed(tempo)));
         assert_eq!(change.destructive.len(), 1);
         assert_eq!(change.destructive[0].before, "(cluster default)");

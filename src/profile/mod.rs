@@ -3,22 +3,20 @@
 
 mod builtin;
 pub mod collector;
-pub mod de;
 mod model;
 pub mod slo;
 pub mod types;
 mod validate;
 pub mod workload;
-pub mod yaml;
 
 use std::fmt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use crate::yaml::{self, de, Node, Pos};
 pub use builtin::{builtin_names, builtin_source};
 pub use model::*;
 pub use types::{DnsName, Duration, Quantity};
-use yaml::{Node, Pos};
 
 /// A loaded, validated profile: the model plus the merged YAML tree it came from (kept for the
 /// positions of later diagnostics).

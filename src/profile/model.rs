@@ -14,11 +14,11 @@ use super::workload::{Pricing, Workload};
 /// Helm values passed through untouched and merged last. Must be a mapping.
 #[derive(Clone, Debug, Serialize, PartialEq)]
 #[serde(transparent)]
-pub struct Values(pub serde_yaml::Value);
+pub struct Values(pub yaml_serde::Value);
 
 impl<'de> Deserialize<'de> for Values {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let value = serde_yaml::Value::deserialize(deserializer)?;
+        let value = yaml_serde::Value::deserialize(deserializer)?;
         if value.is_mapping() {
             Ok(Values(value))
         } else {

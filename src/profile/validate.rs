@@ -1,8 +1,8 @@
 //! Rules that span several keys (one key alone is checked by its type while loading). Each rule
 //! reports at the key the user has to change, and says what would be right.
 
-use super::yaml::Node;
 use super::{position, LogsMode, ObjectStorage, Problem, Stack};
+use crate::yaml::Node;
 
 /// Collects every broken rule, so one run shows them all.
 pub(super) fn check(stack: &Stack, root: &Node) -> Vec<Problem> {

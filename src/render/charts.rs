@@ -1,7 +1,7 @@
 //! Pinned charts and their base values (`values/<chart>.yaml`, embedded in the binary).
 
 use serde::Serialize;
-use serde_yaml::Value;
+use yaml_serde::Value;
 
 use crate::profile::ChartOverride;
 
@@ -87,7 +87,7 @@ pub fn base_values(chart: &str) -> Value {
         .find(|(name, _)| *name == chart)
         .map(|(_, text)| *text)
         .unwrap_or_else(|| panic!("no base values for chart {chart}"));
-    serde_yaml::from_str(text)
+    yaml_serde::from_str(text)
         .unwrap_or_else(|e| panic!("values/{chart}.yaml is not valid YAML: {e}"))
 }
 

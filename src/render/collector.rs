@@ -327,8 +327,8 @@ mod tests {
             .find(|(path, _)| path == "releases/otel-collector.values.yaml")
             .unwrap()
             .1;
-        let values: serde_yaml::Value =
-            serde_yaml::from_str(&text).expect("the values file parses as YAML");
+        let values: yaml_serde::Value =
+            yaml_serde::from_str(&text).expect("the values file parses as YAML");
         let config = &values["config"];
         let otlp = &config["receivers"]["otlp"]["protocols"];
         assert!(otlp["grpc"]["endpoint"]

@@ -29,8 +29,8 @@ pub fn contents(rendered: &Rendered) -> Vec<(String, String)> {
     files
 }
 
-fn to_yaml(value: &serde_yaml::Value) -> String {
-    serde_yaml::to_string(value).expect("values serialize to YAML")
+fn to_yaml(value: &yaml_serde::Value) -> String {
+    yaml_serde::to_string(value).expect("values serialize to YAML")
 }
 
 /// Writes the render to `dir`, replacing a previous render there. Nothing of `dir` changes on

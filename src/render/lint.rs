@@ -5,7 +5,7 @@
 use std::collections::BTreeSet;
 use std::fmt;
 
-use serde_yaml::Value;
+use yaml_serde::Value;
 
 use super::endpoints::{COLLECTOR_RELEASE, KPS_RELEASE, LOKI_RELEASE};
 use super::merge::get;

@@ -1,6 +1,6 @@
 //! Deep merge of Helm values: `values/<chart>.yaml` ← profile-derived ← the profile's `values:`.
 
-use serde_yaml::Value;
+use yaml_serde::Value;
 
 /// Merges `overlay` into `base`: mappings key by key (recursively), anything else replaced.
 /// Keys keep the base's order; new keys are appended, so output stays deterministic.
@@ -22,7 +22,7 @@ pub fn deep_merge(base: &mut Value, overlay: Value) {
 
 /// Converts a `serde_json::Value` built with `json!` into a YAML value (same shape and order).
 pub fn yaml(value: serde_json::Value) -> Value {
-    serde_yaml::to_value(value).expect("a JSON value always converts to YAML")
+    yaml_serde::to_value(value).expect("a JSON value always converts to YAML")
 }
 
 /// Reads a nested key: `get(&v, &["loki", "storage", "type"])`.
@@ -35,7 +35,7 @@ mod tests {
     use super::*;
 
     fn parse(s: &str) -> Value {
-        serde_yaml::from_str(s).unwrap()
+        yaml_serde::from_str(s).unwrap()
     }
 
     #[test]

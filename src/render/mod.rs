@@ -18,7 +18,7 @@ mod resources;
 mod tempo;
 
 use serde::Serialize;
-use serde_yaml::Value;
+use yaml_serde::Value;
 
 use crate::profile::{Profile, Quantity, Stack};
 pub use charts::Chart;
@@ -266,7 +266,7 @@ fn passthrough(layers: &[Option<Value>]) -> Value {
 
 /// `{key: value}`: puts a component's passthrough under its key in a parent chart's values.
 fn nest(key: &str, value: &Value) -> Value {
-    let mut map = serde_yaml::Mapping::new();
+    let mut map = yaml_serde::Mapping::new();
     map.insert(Value::String(key.into()), value.clone());
     Value::Mapping(map)
 }

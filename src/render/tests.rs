@@ -210,7 +210,7 @@ fn distributed_loki_runs_on_object_storage_with_secret_credentials() {
         at(v, "defaults.extraEnvFrom")[0]["secretRef"]["name"].as_str(),
         Some("obsctl-object-storage")
     );
-    let text = serde_yaml::to_string(v).unwrap();
+    let text = yaml_serde::to_string(v).unwrap();
     assert!(
         !text.contains("secretAccessKey") && !text.contains("accessKeyId"),
         "no credentials in values"
@@ -283,7 +283,7 @@ fn disabling_a_component_removes_its_release_and_links() {
         values(&r, "kube-prometheus-stack"),
         "grafana.additionalDataSources",
     );
-    let text = serde_yaml::to_string(ds).unwrap();
+    let text = yaml_serde::to_string(ds).unwrap();
     assert!(
         !text.contains("uid: tempo") && !text.contains("datasourceUid: tempo"),
         "{text}"

@@ -17,10 +17,10 @@ pub const CONFIG_MAP_NAME: &str = "obsctl-slo-dashboard";
 const FILE_NAME: &str = "obsctl-slos.json";
 
 /// The ConfigMap holding the dashboard. `datasource_uid` is the Prometheus datasource's fixed uid.
-pub fn config_map(stack: &Stack, datasource_uid: &str) -> serde_yaml::Value {
+pub fn config_map(stack: &Stack, datasource_uid: &str) -> yaml_serde::Value {
     let dashboard = dashboard(stack, datasource_uid);
     let text = serde_json::to_string_pretty(&dashboard).expect("dashboard serializes");
-    serde_yaml::to_value(json!({
+    yaml_serde::to_value(json!({
         "apiVersion": "v1",
         "kind": "ConfigMap",
         "metadata": {

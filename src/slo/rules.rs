@@ -232,14 +232,14 @@ pub fn groups(slo: &Slo) -> Vec<RuleGroup> {
 }
 
 /// A plain Prometheus rule file (`rule_files:`) with every SLO's groups.
-pub fn rule_file(stack: &Stack) -> serde_yaml::Value {
+pub fn rule_file(stack: &Stack) -> yaml_serde::Value {
     let groups: Vec<RuleGroup> = stack.slos.iter().flat_map(groups).collect();
     to_yaml(&json!({ "groups": groups }))
 }
 
 /// One PrometheusRule per SLO. kube-prometheus-stack's Prometheus selects every PrometheusRule
 /// (obsctl sets `ruleSelectorNilUsesHelmValues: false`), so the labels only say who owns them.
-pub fn prometheus_rules(stack: &Stack) -> Vec<serde_yaml::Value> {
+pub fn prometheus_rules(stack: &Stack) -> Vec<yaml_serde::Value> {
     stack
         .slos
         .iter()
@@ -262,8 +262,8 @@ pub fn prometheus_rules(stack: &Stack) -> Vec<serde_yaml::Value> {
         .collect()
 }
 
-fn to_yaml(value: &serde_json::Value) -> serde_yaml::Value {
-    serde_yaml::to_value(value).expect("rules convert to YAML")
+fn to_yaml(value: &serde_json::Value) -> yaml_serde::Value {
+    yaml_serde::to_value(value).expect("rules convert to YAML")
 }
 
 #[cfg(test)]

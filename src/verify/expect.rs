@@ -233,7 +233,7 @@ mod tests {
         let mut rendered = crate::render::render(&profile).unwrap();
         rendered.manifests.push(crate::render::Manifest {
             path: "manifests/slo.yaml".into(),
-            objects: vec![serde_yaml::from_str(
+            objects: vec![yaml_serde::from_str(
                 "kind: PrometheusRule\nspec:\n  groups:\n  - name: slo-api-recording\n  - name: slo-api-alerts\n",
             )
             .unwrap()],

@@ -81,7 +81,7 @@ impl FakeHelm {
             .state
             .path()
             .join(format!("releases/{release}.values.yaml"));
-        serde_yaml::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+        yaml_serde::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
     }
 
     pub fn clear_log(&self) {

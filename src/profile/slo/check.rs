@@ -8,11 +8,11 @@
 
 use std::collections::BTreeMap;
 
-use super::super::yaml::{Node, Value};
 use super::super::{Problem, Stack};
 use super::selector::is_label_name;
 use super::{Indicator, Severity, Slo, TIERS};
 use crate::profile::types::format_seconds;
+use crate::yaml::{Node, Value};
 
 /// Labels obsctl sets on every SLO alert; `alerting.labels` may not redefine them.
 pub const GENERATED_ALERT_LABELS: [&str; 6] = [
