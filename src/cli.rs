@@ -22,6 +22,9 @@ pub struct Cli {
     pub command: Command,
 }
 
+/// The profile used without `--profile` (or with `OBSCTL_PROFILE` unset or empty).
+pub const DEFAULT_PROFILE: &str = "dev";
+
 /// `--profile NAME|PATH`: a built-in profile (dev, production, ha) or a YAML file.
 #[derive(Debug, Clone, Args)]
 pub struct ProfileArg {
@@ -30,10 +33,13 @@ pub struct ProfileArg {
         short,
         long,
         env = "OBSCTL_PROFILE",
-        default_value = "dev",
+        default_value = DEFAULT_PROFILE,
         value_name = "NAME|PATH"
     )]
     pub profile: String,
+    /// Put every release and manifest in this namespace instead of the profile's `namespace:`
+    #[arg(short = 'n', long, value_name = "NAME")]
+    pub namespace: Option<String>,
 }
 
 /// How to reach the cluster, like kubectl.
@@ -43,7 +49,7 @@ pub struct ClusterArgs {
     #[arg(long, value_name = "FILE")]
     pub kubeconfig: Option<PathBuf>,
     /// Kube context to use (default: the kubeconfig's current context)
-    #[arg(long, value_name = "NAME")]
+    #[arg(long, visible_alias = "kube-context", value_name = "NAME")]
     pub context: Option<String>,
 }
 
@@ -55,8 +61,17 @@ pub struct HelmArgs {
     pub helm: Option<PathBuf>,
 }
 
+/// `-o` of commands that print one document.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum TableOrJson {
+    Table,
+    Json,
+    Yaml,
+}
+
+/// `-o` of `up` and `down`, which stream one JSON event per line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum EventFormat {
     Table,
     Json,
 }
@@ -65,6 +80,7 @@ pub enum TableOrJson {
 pub enum ReportFormat {
     Table,
     Json,
+    Yaml,
     Markdown,
 }
 
@@ -72,6 +88,7 @@ pub enum ReportFormat {
 pub enum CostFormat {
     Table,
     Json,
+    Yaml,
     Csv,
     Markdown,
 }
@@ -109,8 +126,8 @@ pub enum Command {
 pub struct RenderArgs {
     #[command(flatten)]
     pub profile: ProfileArg,
-    /// Output directory (replaced if it holds a previous render)
-    #[arg(short, long, value_name = "DIR")]
+    /// Output directory: created when missing; a previous render in it is replaced
+    #[arg(long, value_name = "DIR")]
     pub out: PathBuf,
 }
 
@@ -125,7 +142,7 @@ pub struct PlanArgs {
     /// Compare with the cluster: per release install / upgrade (changed values) / unchanged
     #[arg(long)]
     pub diff: bool,
-    #[arg(long, value_enum, default_value = "table")]
+    #[arg(short, long, value_enum, default_value = "table")]
     pub output: TableOrJson,
 }
 
@@ -140,6 +157,9 @@ pub struct UpArgs {
     /// Print the steps (with the full Helm argv) and change nothing; needs no cluster
     #[arg(long)]
     pub dry_run: bool,
+    /// With --dry-run and no Helm found: the Helm major version to build the argv for
+    #[arg(long, value_name = "3|4", default_value_t = 4, value_parser = clap::value_parser!(u8).range(3..=4))]
+    pub helm_version: u8,
     /// Do not ask for confirmation
     #[arg(short, long)]
     pub yes: bool,
@@ -152,8 +172,8 @@ pub struct UpArgs {
     /// Timeout for each Helm release
     #[arg(long, default_value = "10m", value_name = "DURATION")]
     pub timeout: Duration,
-    #[arg(long, value_enum, default_value = "table")]
-    pub output: TableOrJson,
+    #[arg(short, long, value_enum, default_value = "table")]
+    pub output: EventFormat,
 }
 
 #[derive(Debug, Args)]
@@ -173,8 +193,8 @@ pub struct DownArgs {
     /// Timeout for each Helm uninstall
     #[arg(long, default_value = "5m", value_name = "DURATION")]
     pub timeout: Duration,
-    #[arg(long, value_enum, default_value = "table")]
-    pub output: TableOrJson,
+    #[arg(short, long, value_enum, default_value = "table")]
+    pub output: EventFormat,
 }
 
 #[derive(Debug, Args)]
@@ -208,7 +228,7 @@ pub struct VerifyArgs {
     /// Bound for the whole run
     #[arg(long, default_value = "30s", value_name = "DURATION")]
     pub timeout: Duration,
-    #[arg(long, value_enum, default_value = "table")]
+    #[arg(short, long, value_enum, default_value = "table")]
     pub output: TableOrJson,
     /// Also write a JUnit XML report here
     #[arg(long, value_name = "FILE")]
@@ -257,7 +277,7 @@ pub struct SloExplainArgs {
     /// Requests per window, to show the budget as a number of bad events
     #[arg(long, value_name = "N")]
     pub requests: Option<u64>,
-    #[arg(long, value_enum, default_value = "table")]
+    #[arg(short, long, value_enum, default_value = "table")]
     pub output: TableOrJson,
 }
 
@@ -275,7 +295,7 @@ pub struct SloReportArgs {
     /// The Prometheus to query
     #[arg(long, value_name = "URL")]
     pub prometheus_url: String,
-    #[arg(long, value_enum, default_value = "table")]
+    #[arg(short, long, value_enum, default_value = "table")]
     pub output: ReportFormat,
     /// Exit 1 when any SLO is at or below this state (a deploy gate)
     #[arg(long, value_enum, value_name = "STATE")]
@@ -292,11 +312,14 @@ pub struct SloReportArgs {
 pub struct CostArgs {
     #[command(flatten)]
     pub profile: ProfileArg,
-    #[arg(long, value_enum, default_value = "table")]
+    #[arg(short, long, value_enum, default_value = "table")]
     pub output: CostFormat,
-    /// A pricing catalog to use instead of the built-in one
+    /// A pricing catalog to use instead of the built-in one (the format `--catalog` prints)
     #[arg(long, value_name = "FILE")]
     pub pricing: Option<PathBuf>,
+    /// Print the built-in pricing catalog (prices, sources, dates): a starting file for --pricing
+    #[arg(long, conflicts_with_all = ["pricing", "chart"])]
+    pub catalog: bool,
     /// Write a bar chart of monthly costs (SVG or PNG, by extension)
     #[arg(long, value_name = "FILE")]
     pub chart: Option<PathBuf>,
@@ -306,7 +329,7 @@ pub struct CostArgs {
 pub enum ProfileCommand {
     /// List the built-in profiles
     List {
-        #[arg(long, value_enum, default_value = "table")]
+        #[arg(short, long, value_enum, default_value = "table")]
         output: TableOrJson,
     },
     /// Print a profile with `extends` resolved and defaults filled in
@@ -314,11 +337,11 @@ pub enum ProfileCommand {
         /// Built-in name or path
         name: String,
     },
-    /// Validate profile files: schema, cross-field rules and the render lint
+    /// Validate profiles: schema, cross-field rules and the render lint
     Validate {
-        /// Profile files
-        #[arg(required = true)]
-        files: Vec<PathBuf>,
+        /// Profile files or built-in names
+        #[arg(required = true, value_name = "NAME|PATH")]
+        files: Vec<String>,
     },
 }
 

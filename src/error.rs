@@ -29,7 +29,16 @@ impl Outcome {
 /// 2 when the error (or any of its causes) is bad input, 1 otherwise.
 pub fn exit_code(error: &anyhow::Error) -> u8 {
     let bad_input = error.chain().any(|cause| {
-        cause.is::<ProfileError>() || cause.is::<RenderError>() || cause.is::<UsageError>()
+        cause.is::<ProfileError>()
+            || cause.is::<RenderError>()
+            || cause.is::<UsageError>()
+            || cause.is::<crate::cluster::KubeconfigError>()
+            || cause
+                .downcast_ref::<crate::render::files::WriteError>()
+                .is_some_and(|e| e.is_bad_input())
+            || cause
+                .downcast_ref::<std::io::Error>()
+                .is_some_and(|e| e.kind() == std::io::ErrorKind::PermissionDenied)
     });
     if bad_input {
         2

@@ -5,9 +5,11 @@ use std::process::ExitCode;
 use clap::Parser;
 
 fn main() -> ExitCode {
+    obsctl::output::quiet_on_closed_pipe();
     let cli = obsctl::cli::Cli::parse();
     match obsctl::commands::run(cli) {
         Ok(outcome) => ExitCode::from(outcome.exit_code()),
+        Err(error) if obsctl::output::is_broken_pipe(&error) => ExitCode::SUCCESS,
         Err(error) => {
             // `{:#}` prints the context chain on one line: "rendering profile dev: …: cause".
             eprintln!("error: {error:#}");

@@ -14,6 +14,56 @@ pub fn interactive() -> bool {
     io::stdin().is_terminal() && io::stderr().is_terminal()
 }
 
+/// Prints text on stdout as it is.
+pub fn print_text(text: &str) -> io::Result<()> {
+    let mut out = io::stdout().lock();
+    out.write_all(text.as_bytes())?;
+    out.flush()
+}
+
+/// Whether an error is stdout closed under us (`obsctl plan | head -1`): the reader has what it
+/// wanted, so the command ends quietly with exit 0, as ripgrep does.
+pub fn is_broken_pipe(error: &anyhow::Error) -> bool {
+    error.chain().any(|cause| {
+        cause
+            .downcast_ref::<io::Error>()
+            .is_some_and(|e| e.kind() == io::ErrorKind::BrokenPipe)
+    })
+}
+
+/// `println!` panics when stdout is a closed pipe; that panic ends the process with exit 0 and
+/// no message, any other panic is reported as usual.
+pub fn quiet_on_closed_pipe() {
+    let default = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        let message = info
+            .payload()
+            .downcast_ref::<String>()
+            .map(String::as_str)
+            .or_else(|| info.payload().downcast_ref::<&str>().copied())
+            .unwrap_or("");
+        if message.starts_with("failed printing to stdout") && message.contains("Broken pipe") {
+            std::process::exit(0);
+        }
+        default(info);
+    }));
+}
+
+/// Prints a value as YAML on stdout (`-o yaml`: the same document as `-o json`).
+pub fn print_yaml(value: &impl serde::Serialize) -> io::Result<()> {
+    let text = yaml_serde::to_string(value).map_err(io::Error::other)?;
+    print_text(&text)
+}
+
+/// `-o json` or `-o yaml`: one document, the same fields.
+pub fn print_document(yaml: bool, value: &impl serde::Serialize) -> io::Result<()> {
+    if yaml {
+        print_yaml(value)
+    } else {
+        print_json(value)
+    }
+}
+
 /// Prints a value as pretty JSON on stdout.
 pub fn print_json(value: &impl serde::Serialize) -> io::Result<()> {
     let mut out = io::stdout().lock();

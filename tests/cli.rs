@@ -79,7 +79,7 @@ fn render_refuses_to_replace_a_directory_that_is_not_a_render() {
         .args(["render", "--out"])
         .arg(dir.path())
         .assert()
-        .code(1)
+        .code(2)
         .stderr(predicate::str::contains("no previous render"));
     assert!(dir.path().join("precious.txt").is_file());
 }

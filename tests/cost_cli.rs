@@ -255,6 +255,16 @@ fn csv_markdown_and_table_carry_the_same_totals() {
     assert_eq!(total_row[8], total);
     assert_eq!(rows.iter().filter(|r| r[0] == "component").count(), 5);
     assert_eq!(rows.iter().filter(|r| r[0] == "vendor").count(), 3);
+    // The table's `≥` (a vendor total with unpriced items) survives as `lower_bound`.
+    assert_eq!(rows[0][10], "lower_bound");
+    for vendor in json["comparison"].as_array().unwrap() {
+        let name = vendor["vendor"].as_str().unwrap();
+        let row = rows
+            .iter()
+            .find(|r| r[0] == "vendor" && r[1] == name)
+            .unwrap();
+        assert_eq!(row[10], vendor["incomplete"].to_string(), "{name}");
+    }
 
     let out = obsctl()
         .args(["cost", "--profile", "production", "--output", "markdown"])

@@ -176,8 +176,12 @@ fn rules_default_to_prometheus_rule_objects() {
 fn rules_of_a_profile_without_slos_exit_2_and_write_nothing() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("rules.yml");
+    let profile = dir.path().join("no-slos.yaml");
+    fs::write(&profile, "name: no-slos\n").unwrap();
     obsctl()
-        .args(["slo", "rules", "--profile", "dev", "--out"])
+        .args(["slo", "rules", "--profile"])
+        .arg(&profile)
+        .arg("--out")
         .arg(&out)
         .assert()
         .code(2)

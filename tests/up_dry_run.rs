@@ -226,3 +226,40 @@ fn up_without_a_terminal_and_without_yes_refuses_before_touching_anything() {
     assert_eq!(calls.lines().count(), 1);
     assert!(calls.contains("\"words\": [\"version\"]"), "{calls}");
 }
+
+#[test]
+fn dry_run_without_any_helm_assumes_helm_4_or_the_version_given() {
+    let empty = tempfile::tempdir().unwrap();
+    let run = |extra: &[&str]| {
+        let out = obsctl()
+            .args(["up", "--dry-run", "--output", "json"])
+            .args(extra)
+            .env("PATH", empty.path())
+            .env("KUBECONFIG", "/nonexistent/kubeconfig")
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(0), "{:?}", text(&out));
+        let plan: Value = serde_json::from_slice(&out.stdout).unwrap();
+        let loki = plan["steps"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["id"] == "loki")
+            .unwrap()["argv"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|a| a.as_str().unwrap().to_string())
+            .collect::<Vec<_>>();
+        (loki, String::from_utf8_lossy(&out.stderr).into_owned())
+    };
+    let (argv, stderr) = run(&[]);
+    assert!(
+        argv.iter().any(|a| a == "--rollback-on-failure"),
+        "{argv:?}"
+    );
+    assert!(stderr.contains("Helm 4"), "{stderr}");
+    let (argv, stderr) = run(&["--helm-version", "3"]);
+    assert!(argv.iter().any(|a| a == "--atomic"), "{argv:?}");
+    assert!(stderr.contains("Helm 3"), "{stderr}");
+}

@@ -9,4 +9,4 @@ pub mod port_forward;
 pub mod secret;
 pub mod workloads;
 
-pub use client::{connect, Target};
+pub use client::{connect, load_kubeconfig, KubeconfigError, Target};

@@ -22,8 +22,49 @@ pub fn describe(error: &kube::Error) -> String {
             };
             format!("{}{reason}: {}", status.code, status.message)
         }
-        other => other.to_string(),
+        other => {
+            // Transport errors hide their cause a few sources down; say it once, named by kind.
+            let mut text = other.to_string();
+            let mut source = std::error::Error::source(other);
+            while let Some(cause) = source {
+                let part = cause.to_string();
+                if !text.contains(&part) {
+                    text = format!("{text}: {part}");
+                }
+                source = cause.source();
+            }
+            match transport_kind(&text) {
+                Some(kind) => format!("{kind} ({text})"),
+                None => text,
+            }
+        }
     }
+}
+
+/// What a transport failure was, in the words an operator searches for.
+fn transport_kind(text: &str) -> Option<&'static str> {
+    let lower = text.to_ascii_lowercase();
+    [
+        (
+            "connection refused",
+            "connection refused: nothing listens at the API server's address",
+        ),
+        ("dns error", "DNS lookup of the API server failed"),
+        (
+            "failed to lookup address",
+            "DNS lookup of the API server failed",
+        ),
+        (
+            "certificate",
+            "TLS failed: the API server's certificate is not trusted",
+        ),
+        ("tls", "TLS handshake with the API server failed"),
+        ("timed out", "the API server did not answer in time"),
+        ("deadline", "the API server did not answer in time"),
+    ]
+    .into_iter()
+    .find(|(needle, _)| lower.contains(needle))
+    .map(|(_, kind)| kind)
 }
 
 /// Helm's annotation naming the release an object belongs to.

@@ -6,9 +6,13 @@ use crate::cli::{CostArgs, CostFormat};
 use crate::cost::chart::{self, ChartFormat};
 use crate::cost::{report, Catalog};
 use crate::error::{Outcome, UsageError};
-use crate::output::{print_json, stdout_is_tty};
+use crate::output::{print_document, stdout_is_tty};
 
 pub fn run(args: CostArgs) -> Result<Outcome> {
+    if args.catalog {
+        crate::output::print_text(Catalog::builtin_source())?;
+        return Ok(Outcome::Success);
+    }
     // Flags first: a bad flag is reported before any work, and nothing is written.
     if let Some(path) = &args.chart {
         if ChartFormat::for_path(path).is_none() {
@@ -33,7 +37,7 @@ pub fn run(args: CostArgs) -> Result<Outcome> {
             .map_err(|e| UsageError(format!("--pricing {}: {e}", path.display())))?,
         None => Catalog::builtin(),
     };
-    let (profile, rendered) = super::load_and_render(&args.profile.profile)?;
+    let (profile, rendered) = super::load_and_render(&args.profile)?;
     let estimate = crate::cost::estimate(&profile, &rendered, &catalog)
         .with_context(|| format!("estimating the cost of profile `{}`", profile.stack.name))?;
 
@@ -41,7 +45,9 @@ pub fn run(args: CostArgs) -> Result<Outcome> {
         eprintln!("warning: {warning}");
     }
     match args.output {
-        CostFormat::Json => print_json(&report::json(&estimate))?,
+        format @ (CostFormat::Json | CostFormat::Yaml) => {
+            print_document(format == CostFormat::Yaml, &report::json(&estimate))?
+        }
         CostFormat::Table => print!("{}", report::table(&estimate, stdout_is_tty())),
         CostFormat::Csv => print!("{}", report::csv(&estimate)),
         CostFormat::Markdown => print!("{}", report::markdown(&estimate)),

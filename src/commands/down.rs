@@ -14,7 +14,7 @@ use super::up::{
     announce_target, confirm, connect_checked, detect_helm, refuse_without_confirmation,
     with_runtime,
 };
-use crate::cli::{DownArgs, TableOrJson};
+use crate::cli::{DownArgs, EventFormat};
 use crate::cluster::apply;
 use crate::cluster::claims::{self, Claim};
 use crate::error::Outcome;
@@ -27,7 +27,7 @@ use crate::render::endpoints::KPS_FULLNAME;
 use crate::render::Rendered;
 
 pub fn run(args: DownArgs) -> Result<Outcome> {
-    let (profile, rendered) = super::load_and_render(&args.profile.profile)?;
+    let (profile, rendered) = super::load_and_render(&args.profile)?;
     let helm = detect_helm(&args.helm)?;
     refuse_without_confirmation(args.yes, "down")?;
     with_runtime(down(&args, &profile, &rendered, helm))
@@ -54,7 +54,7 @@ async fn down(
     rendered: &Rendered,
     helm: Helm,
 ) -> Result<Outcome> {
-    let json = args.output == TableOrJson::Json;
+    let json = args.output == EventFormat::Json;
     let ns = rendered.namespace.clone();
     let (client, target, helm) = connect_checked(&args.cluster, profile, helm).await?;
     announce_target(&target, &ns, json);

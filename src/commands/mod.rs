@@ -13,8 +13,8 @@ mod verify;
 
 use anyhow::{Context, Result};
 
-use crate::cli::{Cli, Command};
-use crate::error::Outcome;
+use crate::cli::{Cli, Command, ProfileArg};
+use crate::error::{Outcome, UsageError};
 use crate::profile::Profile;
 
 /// Runs the parsed command line.
@@ -35,13 +35,39 @@ pub fn run(cli: Cli) -> Result<Outcome> {
 
 /// Loads `--profile`, with the selector in the error context.
 pub(crate) fn load_profile(selector: &str) -> Result<Profile> {
+    // `OBSCTL_PROFILE=` (set but empty) means the default, as an unset variable does.
+    let selector = if selector.trim().is_empty() {
+        crate::cli::DEFAULT_PROFILE
+    } else {
+        selector
+    };
     crate::profile::load(selector).with_context(|| format!("loading profile `{selector}`"))
 }
 
-/// Loads and renders `--profile`.
-pub(crate) fn load_and_render(selector: &str) -> Result<(Profile, crate::render::Rendered)> {
-    let profile = load_profile(selector)?;
+/// Loads `--profile`, with `-n/--namespace` applied.
+pub(crate) fn load_profile_arg(arg: &ProfileArg) -> Result<Profile> {
+    let mut profile = load_profile(&arg.profile)?;
+    if let Some(namespace) = &arg.namespace {
+        profile.stack.namespace = namespace
+            .parse()
+            .map_err(|e| UsageError(format!("--namespace {namespace}: {e}")))?;
+    }
+    Ok(profile)
+}
+
+/// Loads and renders `--profile` (and `-n/--namespace`).
+pub(crate) fn load_and_render(arg: &ProfileArg) -> Result<(Profile, crate::render::Rendered)> {
+    let profile = load_profile_arg(arg)?;
     let rendered = crate::render::render(&profile)
         .with_context(|| format!("rendering profile `{}`", profile.stack.name))?;
     Ok((profile, rendered))
+}
+
+/// The warnings `profile validate` prints (overrides that contradict the model, SLO tiers that can
+/// never fire, …), on stderr.
+pub(crate) fn print_profile_warnings(profile: &Profile) {
+    let slo = crate::profile::slo::warnings(&profile.stack, &profile.root);
+    for warning in profile.warnings.iter().chain(&slo) {
+        eprintln!("warning: {warning}");
+    }
 }

@@ -7,14 +7,15 @@ use super::up::{change_details, connect_checked, detect_helm, release_changes, w
 use crate::cli::{PlanArgs, TableOrJson};
 use crate::cluster::Target;
 use crate::error::Outcome;
-use crate::output::{print_json, Table};
+use crate::output::{print_document, Table};
 use crate::plan::diff::ReleaseChange;
 use crate::profile::types::format_bytes_binary;
 use crate::render::{Release, Rendered};
 
 /// Offline by default (CI runs it without a cluster); `--diff` compares with the cluster.
 pub fn run(args: PlanArgs) -> Result<Outcome> {
-    let (profile, rendered) = super::load_and_render(&args.profile.profile)?;
+    let (profile, rendered) = super::load_and_render(&args.profile)?;
+    super::print_profile_warnings(&profile);
     let diff = if args.diff {
         let helm = detect_helm(&args.helm)?;
         Some(with_runtime(async {
@@ -26,7 +27,9 @@ pub fn run(args: PlanArgs) -> Result<Outcome> {
     };
     let diff = diff.as_ref().map(|(t, c)| (t, c.as_slice()));
     match args.output {
-        TableOrJson::Json => print_json(&plan_json(&rendered, diff))?,
+        format @ (TableOrJson::Json | TableOrJson::Yaml) => {
+            print_document(format == TableOrJson::Yaml, &plan_json(&rendered, diff))?
+        }
         TableOrJson::Table => print_table(&rendered, diff)?,
     }
     Ok(Outcome::Success)

@@ -5,7 +5,7 @@ use serde_json::json;
 
 use crate::cli::{ProfileCommand, TableOrJson};
 use crate::error::{Outcome, UsageError};
-use crate::output::{print_json, Table};
+use crate::output::{print_document, Table};
 use crate::profile::{self, builtin_names};
 
 pub fn run(cmd: ProfileCommand) -> Result<Outcome> {
@@ -28,9 +28,12 @@ fn list(output: TableOrJson) -> Result<Outcome> {
         ));
     }
     match output {
-        TableOrJson::Json => print_json(&json!({
-            "profiles": rows.iter().map(|(n, e, d)| json!({"name": n, "extends": e, "description": d})).collect::<Vec<_>>()
-        }))?,
+        format @ (TableOrJson::Json | TableOrJson::Yaml) => print_document(
+            format == TableOrJson::Yaml,
+            &json!({
+                "profiles": rows.iter().map(|(n, e, d)| json!({"name": n, "extends": e, "description": d})).collect::<Vec<_>>()
+            }),
+        )?,
         TableOrJson::Table => {
             let mut table = Table::new(["NAME", "EXTENDS", "DESCRIPTION"]);
             for (name, extends, description) in rows {
@@ -56,10 +59,10 @@ fn show(name: &str) -> Result<Outcome> {
 }
 
 /// Validates every file and reports each; exit 2 when any is invalid.
-fn validate(files: &[std::path::PathBuf]) -> Result<Outcome> {
+fn validate(files: &[String]) -> Result<Outcome> {
     let mut invalid = 0;
     for file in files {
-        let result = profile::load_file(file)
+        let result = profile::load(file)
             .map_err(anyhow::Error::from)
             .and_then(|p| {
                 crate::render::render(&p)
@@ -68,10 +71,8 @@ fn validate(files: &[std::path::PathBuf]) -> Result<Outcome> {
             });
         match result {
             Ok(p) => {
-                println!("{}: ok (profile `{}`)", file.display(), p.stack.name);
-                for warning in profile::slo::warnings(&p.stack, &p.root) {
-                    eprintln!("warning: {warning}");
-                }
+                println!("{file}: ok (profile `{}`)", p.stack.name);
+                super::print_profile_warnings(&p);
             }
             Err(e) => {
                 eprintln!("{e:#}");

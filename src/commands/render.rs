@@ -1,15 +1,15 @@
 //! `obsctl render --out DIR`: write the values, manifests and `plan.json` of a profile, atomically.
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 
 use crate::cli::RenderArgs;
 use crate::error::Outcome;
 use crate::render::files;
 
 pub fn run(args: RenderArgs) -> Result<Outcome> {
-    let (_, rendered) = super::load_and_render(&args.profile.profile)?;
-    files::write(&rendered, &args.out)
-        .with_context(|| format!("writing the render to {}", args.out.display()))?;
+    let (profile, rendered) = super::load_and_render(&args.profile)?;
+    super::print_profile_warnings(&profile);
+    files::write(&rendered, &args.out)?;
     eprintln!(
         "rendered profile `{}`: {} releases, {} manifest files → {}",
         rendered.profile,

@@ -14,7 +14,7 @@ use futures::future::{BoxFuture, FutureExt, Shared};
 use kube::Client;
 use serde_json::{json, Value};
 
-use crate::cli::{ClusterArgs, HelmArgs, TableOrJson, UpArgs};
+use crate::cli::{ClusterArgs, EventFormat, HelmArgs, UpArgs};
 use crate::cluster::{self, apply, guard, secret, Target};
 use crate::error::{Outcome, UsageError};
 use crate::executor::{self, progress, StepResult};
@@ -26,10 +26,10 @@ use crate::profile::Profile;
 use crate::render::{files, Chart, Rendered};
 
 pub fn run(args: UpArgs) -> Result<Outcome> {
-    let (profile, rendered) = super::load_and_render(&args.profile.profile)?;
-    let helm = detect_helm(&args.helm)?;
+    let (profile, rendered) = super::load_and_render(&args.profile)?;
     let timeout = args.timeout.as_std();
     if args.dry_run {
+        let helm = dry_run_helm(&args.helm, args.helm_version)?;
         let helm = helm.target(
             args.cluster.kubeconfig.as_deref(),
             args.cluster.context.as_deref(),
@@ -39,8 +39,17 @@ pub fn run(args: UpArgs) -> Result<Outcome> {
         print_dry_run(&rendered, &helm, &steps, args.output)?;
         return Ok(Outcome::Success);
     }
-    refuse_without_confirmation(args.yes, "up")?;
-    with_runtime(up(&args, &profile, &rendered, helm, timeout))
+    let result = detect_helm(&args.helm).and_then(|helm| {
+        refuse_without_confirmation(args.yes, "up")?;
+        with_runtime(up(&args, &profile, &rendered, helm, timeout))
+    });
+    if let (Err(e), EventFormat::Json) = (&result, args.output) {
+        // A reader of the event stream sees how it ended, failure included.
+        progress::emit(
+            json!({"event": "error", "ok": false, "message": format!("{e:#}"), "exit_code": crate::error::exit_code(e)}),
+        );
+    }
+    result
 }
 
 /// Runs a future on a fresh runtime; Helm processes still running after an interrupt get a
@@ -63,6 +72,31 @@ pub(super) fn detect_helm(args: &HelmArgs) -> Result<Helm> {
         | HelmError::UnknownVersion { .. } => UsageError(e.to_string()).into(),
         other => anyhow::Error::new(other).context("running `helm version`"),
     })
+}
+
+/// `--dry-run` only prints, so it needs no Helm: without one found on PATH it builds the argv for
+/// `--helm-version` and says so.
+fn dry_run_helm(args: &HelmArgs, assumed_major: u8) -> Result<Helm> {
+    if args.helm.is_some() || helm::locate(None).is_ok() {
+        return detect_helm(args);
+    }
+    let version = if assumed_major == 3 {
+        helm::Version {
+            major: 3,
+            minor: helm::MIN_HELM3_MINOR,
+            patch: 0,
+        }
+    } else {
+        helm::Version {
+            major: 4,
+            minor: 0,
+            patch: 0,
+        }
+    };
+    eprintln!(
+        "note: no `helm` on PATH; the argv below is for Helm {assumed_major} (--helm-version 3|4 chooses)"
+    );
+    Ok(Helm::with_version("helm".into(), version).expect("3.14 and 4.0 are supported"))
 }
 
 /// Without a terminal to ask on, only `--yes` allows a change.
@@ -190,7 +224,7 @@ async fn up(
     helm: Helm,
     timeout: Duration,
 ) -> Result<Outcome> {
-    let json = args.output == TableOrJson::Json;
+    let json = args.output == EventFormat::Json;
     let (client, target, helm) = connect_checked(&args.cluster, profile, helm).await?;
     announce_target(&target, &rendered.namespace, json);
 
@@ -435,9 +469,9 @@ fn print_dry_run(
     rendered: &Rendered,
     helm: &Helm,
     steps: &[Step],
-    format: TableOrJson,
+    format: EventFormat,
 ) -> Result<()> {
-    if format == TableOrJson::Json {
+    if format == EventFormat::Json {
         output::print_json(&json!({"steps": steps}))?;
         return Ok(());
     }

@@ -1,6 +1,7 @@
 //! `obsctl verify`: flags checked first (bad ones exit 2 before anything runs), the profile
 //! rendered into expectations, the checks run under `--timeout`, the report printed.
 
+use std::collections::BTreeSet;
 use std::io::IsTerminal;
 use std::sync::Arc;
 use std::time::Duration;
@@ -9,11 +10,11 @@ use anyhow::{Context, Result};
 
 use crate::cli::{TableOrJson, VerifyArgs};
 use crate::error::{Outcome, UsageError};
-use crate::output::{print_json, stdout_is_tty};
+use crate::output::{print_document, stdout_is_tty};
 use crate::verify::report;
 use crate::verify::{
-    parse_only, parse_url, ClusterAccess, Credentials, Expectations, Inputs, Progress, Urls,
-    VerifyInputError,
+    parse_only, parse_url, ClusterAccess, Component, Credentials, Expectations, Inputs, Progress,
+    Urls, VerifyInputError,
 };
 
 pub fn run(args: VerifyArgs) -> Result<Outcome> {
@@ -49,7 +50,8 @@ pub fn run(args: VerifyArgs) -> Result<Outcome> {
         }
     }
 
-    let (profile, rendered) = super::load_and_render(&args.profile.profile)?;
+    let (profile, rendered) = super::load_and_render(&args.profile)?;
+    preflight_cluster(&args, &profile, &only, &urls)?;
     let inputs = Inputs {
         expect: Expectations::from_render(&profile, &rendered),
         only,
@@ -96,7 +98,9 @@ pub fn run(args: VerifyArgs) -> Result<Outcome> {
     }
 
     match args.output {
-        TableOrJson::Json => print_json(&report::json(&result))?,
+        format @ (TableOrJson::Json | TableOrJson::Yaml) => {
+            print_document(format == TableOrJson::Yaml, &report::json(&result))?
+        }
         TableOrJson::Table if stdout_is_tty() => {
             report::table(&result).print()?;
             println!("{}", report::summary_line(&result));
@@ -115,4 +119,63 @@ pub fn run(args: VerifyArgs) -> Result<Outcome> {
     } else {
         Outcome::Success
     })
+}
+
+/// The components that reach the cluster (no `--*-url` for them; Grafana also without
+/// credentials in the environment reads the admin Secret).
+fn cluster_components(only: &BTreeSet<Component>, urls: &Urls) -> Vec<Component> {
+    let grafana_direct = urls.grafana.is_some()
+        && ["GRAFANA_TOKEN", "GRAFANA_USER"]
+            .iter()
+            .any(|v| std::env::var_os(v).is_some_and(|x| !x.is_empty()));
+    only.iter()
+        .copied()
+        .filter(|c| match c {
+            Component::Workloads | Component::Collector => true,
+            Component::Prometheus => urls.prometheus.is_none(),
+            Component::Alertmanager => urls.alertmanager.is_none(),
+            Component::Grafana => !grafana_direct,
+            Component::Loki => urls.loki.is_none(),
+            Component::Tempo => urls.tempo.is_none(),
+            Component::Correlation => {
+                !grafana_direct || urls.loki.is_none() || urls.tempo.is_none()
+            }
+        })
+        .collect()
+}
+
+/// Before any check runs: when some component needs the cluster, the kubeconfig must load (one
+/// clear error instead of a failure per check), and the profile's `cluster.context` guard holds,
+/// as for `up` and `down` (verify creates a pod).
+fn preflight_cluster(
+    args: &VerifyArgs,
+    profile: &crate::profile::Profile,
+    only: &BTreeSet<Component>,
+    urls: &Urls,
+) -> Result<()> {
+    let needing = cluster_components(only, urls);
+    if needing.is_empty() {
+        return Ok(());
+    }
+    let names: Vec<&str> = needing.iter().map(|c| c.name()).collect();
+    let (_, current) = crate::cluster::load_kubeconfig(
+        args.cluster.kubeconfig.as_deref(),
+        args.cluster.context.as_deref(),
+    )
+    .map_err(|e| {
+        UsageError(format!(
+            "verify reaches {} through the cluster, and there is none to reach: {e}; \
+             or give each component's address (--prometheus-url, --alertmanager-url, --grafana-url with \
+             GRAFANA_TOKEN or GRAFANA_USER/GRAFANA_PASSWORD, --loki-url, --tempo-url) and --only the ones you have",
+            names.join(", ")
+        ))
+    })?;
+    crate::cluster::guard::check_context(
+        profile.stack.name.as_ref(),
+        profile.stack.cluster.context.as_deref(),
+        &current,
+        args.cluster.context.is_some(),
+    )
+    .map_err(|e| UsageError(e.to_string()))?;
+    Ok(())
 }

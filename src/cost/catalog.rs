@@ -195,6 +195,11 @@ pub enum CatalogError {
 }
 
 impl Catalog {
+    /// The text of the built-in catalog, comments included (`obsctl cost --catalog`).
+    pub fn builtin_source() -> &'static str {
+        BUILTIN
+    }
+
     /// The catalog shipped in the binary.
     pub fn builtin() -> Catalog {
         match Catalog::parse(BUILTIN_NAME, BUILTIN.as_bytes()) {

@@ -278,9 +278,10 @@ fn csv_field(s: &str) -> String {
 /// CSV: one row per component, the self-hosted total, each vendor and each vendor line.
 pub fn csv(e: &Estimate) -> String {
     let mut out = String::from(
-        "kind,name,item,storage_gib,volumes,requested_pvc,recommended_pvc,object_storage_gib,monthly_usd,recommended_monthly_usd\n",
+        "kind,name,item,storage_gib,volumes,requested_pvc,recommended_pvc,object_storage_gib,monthly_usd,recommended_monthly_usd,lower_bound\n",
     );
-    let mut row = |cells: [String; 10]| {
+    let blank = String::new;
+    let mut row = |cells: [String; 11]| {
         out.push_str(
             &cells
                 .iter()
@@ -309,9 +310,9 @@ pub fn csv(e: &Estimate) -> String {
             format!("{:.3}", s.object_storage_bytes / GIB),
             format!("{:.2}", c.monthly_usd),
             format!("{:.2}", c.recommended_monthly_usd),
+            blank(),
         ]);
     }
-    let blank = String::new;
     row([
         "total".into(),
         "self-hosted".into(),
@@ -323,6 +324,7 @@ pub fn csv(e: &Estimate) -> String {
         blank(),
         format!("{:.2}", e.self_hosted_monthly_usd),
         format!("{:.2}", e.self_hosted_recommended_monthly_usd),
+        blank(),
     ]);
     for v in &e.comparison {
         row([
@@ -336,6 +338,8 @@ pub fn csv(e: &Estimate) -> String {
             blank(),
             format!("{:.2}", v.monthly_usd),
             blank(),
+            // The table's `≥`: some items have no sourced price, the total is a lower bound.
+            v.incomplete.to_string(),
         ]);
         for l in &v.lines {
             row([
@@ -348,6 +352,7 @@ pub fn csv(e: &Estimate) -> String {
                 blank(),
                 blank(),
                 l.usd.map(|x| format!("{x:.2}")).unwrap_or_default(),
+                blank(),
                 blank(),
             ]);
         }

@@ -4,6 +4,7 @@
 mod builtin;
 pub mod collector;
 mod model;
+mod overrides;
 pub mod slo;
 pub mod types;
 mod validate;
@@ -23,6 +24,8 @@ pub use types::{DnsName, Duration, Quantity};
 #[derive(Clone, Debug)]
 pub struct Profile {
     pub stack: Stack,
+    /// `values:` overrides that contradict a modelled setting (the model holds the deployed value).
+    pub warnings: Vec<Problem>,
     /// The display name of the file the profile was selected by (`stacks/dev.yaml`, `./my.yaml`).
     pub source: String,
     pub root: Node,
@@ -120,13 +123,15 @@ fn looks_like_path(s: &str) -> bool {
 fn load_origin(origin: Origin) -> Result<Profile, ProfileError> {
     let source = origin.display();
     let root = load_layered(origin, &mut Vec::new())?;
-    let stack: Stack = de::from_node(&root)?;
+    let mut stack: Stack = de::from_node(&root)?;
+    let warnings = overrides::reconcile(&mut stack, &root);
     let problems = validate::check(&stack, &root);
     if !problems.is_empty() {
         return Err(ProfileError::Invalid(problems));
     }
     Ok(Profile {
         stack,
+        warnings,
         source,
         root,
     })
@@ -181,13 +186,16 @@ fn load_layered(origin: Origin, chain: &mut Vec<Origin>) -> Result<Node, Profile
         }]));
     }
     let parent_node = load_layered(parent.clone(), chain).map_err(|e| match e {
-        ProfileError::UnknownBuiltin(msg) | ProfileError::Read { reason: msg, .. } => {
-            ProfileError::Invalid(vec![Problem {
-                pos: extends.pos.clone(),
-                path: "extends".into(),
-                message: format!("cannot load `{parent_ref}`: {msg}"),
-            }])
-        }
+        ProfileError::UnknownBuiltin(msg) => ProfileError::Invalid(vec![Problem {
+            pos: extends.pos.clone(),
+            path: "extends".into(),
+            message: format!("cannot load `{parent_ref}`: {msg}"),
+        }]),
+        ProfileError::Read { path, reason } => ProfileError::Invalid(vec![Problem {
+            pos: extends.pos.clone(),
+            path: "extends".into(),
+            message: format!("cannot load `{parent_ref}` (tried {path}): {reason}"),
+        }]),
         other => other,
     })?;
     chain.pop();
@@ -201,7 +209,13 @@ fn resolve_parent(child: &Origin, reference: &str) -> Origin {
     match child {
         Origin::File(path) => {
             let dir = path.parent().unwrap_or_else(|| Path::new(""));
-            Origin::File(dir.join(reference))
+            // `a/./b.yaml` → `a/b.yaml`, so messages and cycle paths read as typed.
+            Origin::File(
+                dir.join(reference)
+                    .components()
+                    .filter(|c| !matches!(c, std::path::Component::CurDir))
+                    .collect(),
+            )
         }
         // A built-in can only extend other built-ins; its path is taken as a name.
         Origin::Builtin(_) => Origin::Builtin(
@@ -215,7 +229,11 @@ fn resolve_parent(child: &Origin, reference: &str) -> Origin {
 
 fn unknown_builtin_message(name: &str) -> String {
     let names = builtin_names();
-    let suggestion = crate::suggest::did_you_mean(name, &names);
+    // "; did you mean `x`?" or nothing; either way a sentence ends before the list.
+    let suggestion = match crate::suggest::did_you_mean(name, &names) {
+        s if s.is_empty() => ".".to_string(),
+        s => s,
+    };
     format!(
         "unknown profile `{name}`{suggestion} Built-in profiles: {}; or give a path to a YAML file",
         names.join(", ")

@@ -204,7 +204,12 @@ pub struct Alertmanager {
     #[serde(default = "yes")]
     pub enabled: bool,
     /// A volume for silences and notification state; none keeps them in memory.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "super::types::optional_quantity::deserialize"
+    )]
+    #[schemars(schema_with = "super::types::optional_quantity::schema")]
     pub storage: Option<Quantity>,
     #[serde(default = "one")]
     pub replicas: u32,
@@ -407,7 +412,12 @@ pub struct Grafana {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub admin_secret: Option<DnsName>,
     /// A volume for Grafana's database; none keeps it in the pod.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "super::types::optional_quantity::deserialize"
+    )]
+    #[schemars(schema_with = "super::types::optional_quantity::schema")]
     pub persistence: Option<Quantity>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub resources: Option<Resources>,

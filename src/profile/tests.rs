@@ -119,6 +119,11 @@ fn missing_extends_target_is_refused_at_its_position() {
     let text = error_text(load_file(&p));
     assert!(text.contains("a.yaml:2:10:"), "{text}");
     assert!(text.contains("cannot load `./nope.yaml`"), "{text}");
+    let tried = dir.path().join("nope.yaml");
+    assert!(
+        text.contains(&format!("(tried {})", tried.display())),
+        "{text}"
+    );
     let p = write(&dir, "b.yaml", "name: b\nextends: prodction\n");
     let text = error_text(load_file(&p));
     assert!(text.contains("did you mean `production`"), "{text}");
@@ -240,4 +245,90 @@ fn a_collector_sending_to_a_disabled_backend_needs_an_endpoint() {
     );
     let text = error_text(load_file(&bad));
     assert!(text.contains("host:port"), "{text}");
+}
+
+#[test]
+fn none_and_null_switch_volumes_off_as_the_reference_says() {
+    let dir = tempfile::tempdir().unwrap();
+    for off in ["none", "null", "~"] {
+        let path = write(
+            &dir,
+            "off.yaml",
+            &format!(
+                "name: off\nextends: production\ngrafana: {{persistence: {off}}}\nalertmanager: {{storage: {off}}}\n"
+            ),
+        );
+        let s = load(path.to_str().unwrap()).unwrap().stack;
+        assert!(s.grafana.persistence.is_none(), "{off}");
+        assert!(s.alertmanager.storage.is_none(), "{off}");
+    }
+    let path = write(
+        &dir,
+        "bad.yaml",
+        "name: bad\ngrafana: {persistence: disabled}\n",
+    );
+    let err = error_text(load(path.to_str().unwrap()));
+    assert!(err.contains("bad.yaml:2:"), "{err}");
+    assert!(err.contains("or `none`"), "{err}");
+}
+
+#[test]
+fn durations_prometheus_cannot_represent_are_refused_at_load() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = write(
+        &dir,
+        "long.yaml",
+        "name: long\nmetrics: {retention: 300y}\n",
+    );
+    let err = error_text(load(path.to_str().unwrap()));
+    assert!(err.contains("long.yaml:2:"), "{err}");
+    assert!(err.contains("292y"), "{err}");
+}
+
+#[test]
+fn chart_overrides_need_semver_and_https_or_oci() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = write(
+        &dir,
+        "charts.yaml",
+        "name: charts\nmetrics:\n  chart: {version: latest, repo: http://charts.example.com}\nlogs:\n  chart: {repo: oci://registry.example.com/charts, version: 18.11.0}\n",
+    );
+    let err = error_text(load(path.to_str().unwrap()));
+    assert!(
+        err.contains("charts.yaml:3:") && err.contains("`latest` is not a chart version"),
+        "{err}"
+    );
+    assert!(
+        err.contains("`http://charts.example.com` is not a chart repository"),
+        "{err}"
+    );
+    assert!(!err.contains("logs.chart"), "{err}");
+}
+
+#[test]
+fn a_values_override_of_a_modelled_setting_wins_with_a_warning_naming_both() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = write(
+        &dir,
+        "over.yaml",
+        "name: over\nmetrics:\n  retention: 30d\n  values:\n    prometheus:\n      prometheusSpec:\n        retention: 7d\n",
+    );
+    let p = load(path.to_str().unwrap()).unwrap();
+    assert_eq!(
+        p.stack.metrics.retention.as_secs(),
+        7 * 86_400,
+        "the deployed value"
+    );
+    let text: Vec<String> = p.warnings.iter().map(|w| w.to_string()).collect();
+    assert_eq!(text.len(), 1, "{text:?}");
+    assert!(text[0].contains("over.yaml:7:"), "{text:?}");
+    assert!(text[0].contains("`metrics.retention: 30d` at "), "{text:?}");
+    assert!(text[0].contains("over.yaml:3:"), "{text:?}");
+    // The same retention in another spelling is no contradiction.
+    let same = write(
+        &dir,
+        "same.yaml",
+        "name: same\nmetrics:\n  retention: 30d\n  values: {prometheus: {prometheusSpec: {retention: 720h}}}\n",
+    );
+    assert!(load(same.to_str().unwrap()).unwrap().warnings.is_empty());
 }

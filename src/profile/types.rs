@@ -118,12 +118,21 @@ impl FromStr for Duration {
         if !digits.is_empty() {
             return Err(invalid());
         }
+        if seconds > MAX_PROMETHEUS_SECONDS {
+            return Err(format!(
+                "duration `{text}` is too large: Prometheus durations end at about 292y ({MAX_PROMETHEUS_SECONDS}s)"
+            ));
+        }
         Ok(Duration {
             seconds,
             text: text.to_string(),
         })
     }
 }
+
+/// The longest duration Prometheus can represent: Go's `time.Duration` is int64 nanoseconds
+/// (about 292 years); a retention or window beyond it would be refused by Prometheus at start-up.
+pub const MAX_PROMETHEUS_SECONDS: u64 = (i64::MAX / 1_000_000_000) as u64;
 
 string_type!(
     Duration,
@@ -419,5 +428,39 @@ mod tests {
         for bad in ["", "Monitoring", "-a", "a-", "a_b", "a.b", &"a".repeat(64)] {
             assert!(bad.parse::<DnsName>().is_err(), "{bad} should be refused");
         }
+    }
+}
+
+/// `storage:` / `persistence:` that may be switched off: a size, or `none` (or null) for no volume.
+pub mod optional_quantity {
+    use super::*;
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Option<Quantity>, D::Error> {
+        let Some(text) = Option::<String>::deserialize(deserializer)? else {
+            return Ok(None);
+        };
+        if text == "none" {
+            return Ok(None);
+        }
+        text.parse().map(Some).map_err(|e: String| {
+            de::Error::custom(if text.chars().any(|c| c.is_ascii_digit()) {
+                e
+            } else {
+                format!("invalid size `{text}`: expected a size such as `10Gi`, or `none` for no volume")
+            })
+        })
+    }
+
+    pub fn schema(_: &mut SchemaGenerator) -> Schema {
+        json_schema!({
+            "anyOf": [
+                { "type": "string", "pattern": "^[0-9]+(\\.[0-9]+)?([KMGTPE]i|[kMGTPE])?$" },
+                { "const": "none" },
+                { "type": "null" }
+            ],
+            "description": "A size such as 10Gi, or none (or null) for no volume"
+        })
     }
 }

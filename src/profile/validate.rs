@@ -15,6 +15,7 @@ pub(super) fn check(stack: &Stack, root: &Node) -> Vec<Problem> {
     check_traces(stack, &mut problems);
     check_grafana(stack, &mut problems);
     check_collector(stack, &mut problems);
+    check_chart_overrides(stack, &mut problems);
     problems.list.extend(super::slo::check_slos(stack, root));
     for (path, message) in super::workload::check(stack) {
         problems.add(&path, message);
@@ -240,6 +241,78 @@ fn check_collector(stack: &Stack, p: &mut Problems) {
         });
         if !ok {
             p.add(&["collector", "traces", "endpoint"], format!("`{addr}` is not an OTLP gRPC address; expected `host:port`, e.g. `tempo.example.com:4317`"));
+        }
+    }
+}
+
+/// A chart override Helm would only refuse at install time: the version must be semver (what
+/// Helm's `--version` matches exactly), the repository `https://` or `oci://`.
+fn check_chart_overrides(stack: &Stack, problems: &mut Problems) {
+    let charts = [
+        ("metrics", stack.metrics.chart.as_ref()),
+        ("logs", stack.logs.chart.as_ref()),
+        ("traces", stack.traces.chart.as_ref()),
+        ("collector", stack.collector.chart.as_ref()),
+    ];
+    for (component, chart) in charts {
+        let Some(chart) = chart else { continue };
+        if let Some(version) = &chart.version {
+            if !is_semver(version) {
+                problems.add(
+                    &[component, "chart", "version"],
+                    format!("`{version}` is not a chart version: expected semver MAJOR.MINOR.PATCH, e.g. `88.5.3`"),
+                );
+            }
+        }
+        if let Some(repo) = &chart.repo {
+            let scheme_ok = ["https://", "oci://"].iter().any(|s| {
+                repo.strip_prefix(s)
+                    .is_some_and(|rest| !rest.is_empty() && !rest.starts_with('/'))
+            });
+            if !scheme_ok {
+                problems.add(
+                    &[component, "chart", "repo"],
+                    format!("`{repo}` is not a chart repository: expected an `https://` URL or an `oci://` registry path"),
+                );
+            }
+        }
+    }
+}
+
+/// `MAJOR.MINOR.PATCH`, an optional `-pre.release` and `+build` (semver 2.0), an optional `v`.
+fn is_semver(text: &str) -> bool {
+    let text = text.strip_prefix('v').unwrap_or(text);
+    let (core, _build) = text.split_once('+').unwrap_or((text, ""));
+    let (core, pre) = match core.split_once('-') {
+        Some((c, p)) => (c, Some(p)),
+        None => (core, None),
+    };
+    let numbers: Vec<&str> = core.split('.').collect();
+    let numeric = |p: &&str| {
+        !p.is_empty()
+            && p.chars().all(|c| c.is_ascii_digit())
+            && (p.len() == 1 || !p.starts_with('0'))
+    };
+    numbers.len() == 3
+        && numbers.iter().all(numeric)
+        && pre.is_none_or(|p| {
+            p.split('.').all(|id| {
+                !id.is_empty() && id.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+            })
+        })
+}
+
+#[cfg(test)]
+mod chart_override_tests {
+    use super::is_semver;
+
+    #[test]
+    fn semver_versions_only() {
+        for ok in ["88.5.3", "0.170.0", "v1.2.3", "1.2.3-rc.1", "1.2.3+build.5"] {
+            assert!(is_semver(ok), "{ok}");
+        }
+        for bad in ["latest", "88.5", "88.5.x", "1.02.3", "", "1.2.3-", "~1.2.3"] {
+            assert!(!is_semver(bad), "{bad}");
         }
     }
 }

@@ -33,64 +33,118 @@ fn to_yaml(value: &yaml_serde::Value) -> String {
     yaml_serde::to_string(value).expect("values serialize to YAML")
 }
 
-/// Writes the render to `dir`, replacing a previous render there. Nothing of `dir` changes on
-/// failure. A non-empty directory that is not a previous render (no `plan.json`) is refused
-/// rather than replaced: `--out .` must never wipe a working directory.
-pub fn write(rendered: &Rendered, dir: &Path) -> io::Result<()> {
-    if dir.is_dir() && !dir.join("plan.json").is_file() && fs::read_dir(dir)?.next().is_some() {
-        return Err(io::Error::new(
-            io::ErrorKind::AlreadyExists,
-            format!("{} is not empty and holds no previous render (no plan.json); choose a new or empty directory", dir.display()),
-        ));
+/// Why `render --out DIR` refused to write (bad input, exit 2), or the I/O error that stopped it.
+#[derive(Debug, thiserror::Error)]
+pub enum WriteError {
+    #[error("{0}")]
+    Refused(String),
+    #[error("{path}: {source}")]
+    Io { path: PathBuf, source: io::Error },
+}
+
+impl WriteError {
+    fn io(path: &Path) -> impl FnOnce(io::Error) -> WriteError + '_ {
+        move |source| WriteError::Io {
+            path: path.to_path_buf(),
+            source,
+        }
     }
-    let parent = match dir.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
-    fs::create_dir_all(&parent)?;
-    let name = dir
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "out".into());
-    let staging = parent.join(format!(".{name}.obsctl-{}", std::process::id()));
-    let result = write_tree(rendered, &staging).and_then(|()| swap_into_place(&staging, dir));
-    if result.is_err() {
-        let _ = fs::remove_dir_all(&staging);
+
+    /// Permission denied, a read-only file system: the user picks another path.
+    pub fn is_bad_input(&self) -> bool {
+        match self {
+            WriteError::Refused(_) => true,
+            WriteError::Io { source, .. } => matches!(
+                source.kind(),
+                io::ErrorKind::PermissionDenied | io::ErrorKind::ReadOnlyFilesystem
+            ),
+        }
     }
+}
+
+/// What a render owns at the top of its directory; a previous render's copies are replaced.
+const RENDER_ENTRIES: [&str; 4] = ["plan.json", "releases", "manifests", "runbooks"];
+
+/// Writes the render into `dir` (created when missing), replacing a previous render there. The
+/// directory itself stays (a symlink stays a symlink, its mode and owner are kept); its contents are
+/// staged in a hidden folder inside it and renamed into place at the end, so a failure leaves the
+/// previous contents. A non-empty directory that is not a previous render (no `plan.json`) is
+/// refused rather than replaced: `--out .` must never wipe a working directory.
+pub fn write(rendered: &Rendered, dir: &Path) -> Result<(), WriteError> {
+    if dir.exists() && !dir.is_dir() {
+        return Err(WriteError::Refused(format!(
+            "--out {}: exists and is not a directory; give a new or empty directory",
+            dir.display()
+        )));
+    }
+    if dir.is_dir()
+        && !dir.join("plan.json").is_file()
+        && fs::read_dir(dir)
+            .map_err(WriteError::io(dir))?
+            .next()
+            .is_some()
+    {
+        return Err(WriteError::Refused(format!(
+            "--out {}: not empty and holds no previous render (no plan.json); give a new or empty directory",
+            dir.display()
+        )));
+    }
+    fs::create_dir_all(dir).map_err(WriteError::io(dir))?;
+    let staging = dir.join(format!(".obsctl-render-{}", std::process::id()));
+    let old = dir.join(format!(".obsctl-previous-{}", std::process::id()));
+    let result = write_tree(rendered, &staging).and_then(|()| swap_into_place(&staging, &old, dir));
+    let _ = fs::remove_dir_all(&staging);
+    let _ = fs::remove_dir_all(&old);
     result
 }
 
-fn write_tree(rendered: &Rendered, root: &Path) -> io::Result<()> {
+fn write_tree(rendered: &Rendered, root: &Path) -> Result<(), WriteError> {
     if root.exists() {
-        fs::remove_dir_all(root)?;
+        fs::remove_dir_all(root).map_err(WriteError::io(root))?;
     }
+    fs::create_dir(root).map_err(WriteError::io(root))?;
     for (relative, text) in contents(rendered) {
         let path = root.join(&relative);
         if let Some(dir) = path.parent() {
-            fs::create_dir_all(dir)?;
+            fs::create_dir_all(dir).map_err(WriteError::io(dir))?;
         }
-        fs::write(path, text)?;
+        fs::write(&path, text).map_err(WriteError::io(&path))?;
     }
     Ok(())
 }
 
-/// Renames the staged tree over `dir`. An existing `dir` is moved aside first and removed last.
-fn swap_into_place(staging: &Path, dir: &Path) -> io::Result<()> {
-    if dir.exists() {
-        if !dir.is_dir() {
-            return Err(io::Error::new(
-                io::ErrorKind::AlreadyExists,
-                format!("{} exists and is not a directory", dir.display()),
-            ));
+/// Moves the previous render's entries aside into `old`, then the staged ones into `dir`
+/// (`plan.json` last, so a reader that sees the new plan sees its files). On failure every entry
+/// moved so far goes back.
+fn swap_into_place(staging: &Path, old: &Path, dir: &Path) -> Result<(), WriteError> {
+    fs::create_dir(old).map_err(WriteError::io(old))?;
+    let mut moved_aside = Vec::new();
+    let mut placed = Vec::new();
+    let result = (|| -> Result<(), WriteError> {
+        for name in RENDER_ENTRIES {
+            let current = dir.join(name);
+            if fs::symlink_metadata(&current).is_ok() {
+                fs::rename(&current, old.join(name)).map_err(WriteError::io(&current))?;
+                moved_aside.push(name);
+            }
         }
-        let old = staging.with_extension("old");
-        fs::rename(dir, &old)?;
-        if let Err(e) = fs::rename(staging, dir) {
-            let _ = fs::rename(&old, dir);
-            return Err(e);
+        for name in RENDER_ENTRIES.iter().rev() {
+            let staged = staging.join(name);
+            if staged.exists() {
+                let target = dir.join(name);
+                fs::rename(&staged, &target).map_err(WriteError::io(&target))?;
+                placed.push(*name);
+            }
         }
-        fs::remove_dir_all(&old)
-    } else {
-        fs::rename(staging, dir)
+        Ok(())
+    })();
+    if result.is_err() {
+        for name in placed {
+            let _ = fs::rename(dir.join(name), staging.join(name));
+        }
+        for name in moved_aside {
+            let _ = fs::rename(old.join(name), dir.join(name));
+        }
     }
+    result
 }

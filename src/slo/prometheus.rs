@@ -186,11 +186,16 @@ impl Client {
                 seconds: self.timeout.as_secs(),
             }
         } else {
-            // reqwest's Display hides the cause ("error sending request"); the chain names it.
+            // reqwest's Display hides the cause ("error sending request") and carries the whole
+            // URL-encoded query; without the URL, the chain names the cause, each part once.
+            let e = e.without_url();
             let mut reason = e.to_string();
             let mut source = std::error::Error::source(&e);
             while let Some(s) = source {
-                reason = format!("{reason}: {s}");
+                let text = s.to_string();
+                if !reason.contains(&text) {
+                    reason = format!("{reason}: {text}");
+                }
                 source = s.source();
             }
             QueryError::Unreachable {

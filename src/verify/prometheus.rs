@@ -122,6 +122,12 @@ fn judge_targets(active: &[ActiveTarget], namespace: &str) -> Result<String, Str
         .iter()
         .filter(|t| t.labels.get("namespace").map(String::as_str) == Some(namespace))
         .collect();
+    if active.is_empty() {
+        return Err(
+            "Prometheus has no active targets yet: no ServiceMonitor or PodMonitor is selected, or discovery has not run"
+                .into(),
+        );
+    }
     if ours.is_empty() {
         return Err(format!(
             "none of {} active targets is in namespace {namespace}: the stack's ServiceMonitors are not selected",
@@ -298,6 +304,11 @@ mod tests {
         );
         let err = judge_targets(&list, "observability").unwrap_err();
         assert!(err.starts_with("none of 2 active targets"), "{err}");
+        let err = judge_targets(&[], "monitoring").unwrap_err();
+        assert!(
+            err.starts_with("Prometheus has no active targets yet"),
+            "{err}"
+        );
     }
 
     #[test]

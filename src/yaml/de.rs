@@ -309,6 +309,13 @@ impl<'a> NodeDe<'a> {
         };
         match n {
             Some(n) if (min..=max).contains(&n) => Ok(n),
+            Some(n) if n > max => Err(Error::new(
+                &self.node.pos,
+                format!(
+                    "{} is too large: expected {expected}",
+                    found_number(self.node)
+                ),
+            )),
             _ => Err(self.mismatch(&expected)),
         }
     }
@@ -810,3 +817,8 @@ impl<'a> de::VariantAccess<'a> for MapEnum<'a> {
 
 #[cfg(test)]
 mod tests;
+
+/// A number as the user wrote it.
+fn found_number(node: &Node) -> String {
+    node.raw.clone().unwrap_or_else(|| "the number".into())
+}
