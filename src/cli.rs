@@ -91,6 +91,8 @@ pub enum Command {
     /// Service level objectives: rules, budgets explained, budget reports
     #[command(subcommand)]
     Slo(SloCommand),
+    /// Print or write the runbook of every SLO alert (symptoms, impact, commands, queries, templates)
+    Runbook(RunbookArgs),
     /// Estimate storage and monthly cost, and compare with commercial APM
     Cost(CostArgs),
     /// List, show and validate stack profiles
@@ -112,6 +114,26 @@ pub struct RenderArgs {
     /// Output directory (replaced if it holds a previous render)
     #[arg(short, long, value_name = "DIR")]
     pub out: PathBuf,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum RunbookFormat {
+    Markdown,
+    Json,
+}
+
+#[derive(Debug, Args)]
+pub struct RunbookArgs {
+    #[command(flatten)]
+    pub profile: ProfileArg,
+    /// Only the runbook of this SLO
+    #[arg(long, value_name = "NAME")]
+    pub slo: Option<String>,
+    #[arg(long, value_enum, default_value = "markdown")]
+    pub format: RunbookFormat,
+    /// Write `<slo>.md` (or `<slo>.json`) files into this directory instead of printing
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

@@ -6,6 +6,7 @@ mod down;
 mod plan;
 mod profile;
 mod render;
+mod runbook;
 mod schema;
 mod slo;
 mod up;
@@ -26,6 +27,7 @@ pub fn run(cli: Cli) -> Result<Outcome> {
         Command::Schema => schema::run(),
         Command::Completions { shell } => completions::run(shell),
         Command::Slo(cmd) => slo::run(cmd),
+        Command::Runbook(args) => runbook::run(args),
         Command::Cost(args) => cost::run(args),
         Command::Verify(args) => verify::run(args),
         Command::Up(args) => up::run(args),

@@ -9,10 +9,11 @@ pub fn run(args: RenderArgs) -> Result<Outcome> {
     files::write(&rendered, &args.out)
         .with_context(|| format!("writing the render to {}", args.out.display()))?;
     eprintln!(
-        "rendered profile `{}`: {} releases, {} manifest files → {}",
+        "rendered profile `{}`: {} releases, {} manifest files, {} runbooks → {}",
         rendered.profile,
         rendered.releases.len(),
         rendered.manifests.len(),
+        rendered.runbooks.len(),
         args.out.display()
     );
     Ok(Outcome::Success)

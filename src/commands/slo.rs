@@ -74,7 +74,7 @@ fn rules_command(args: SloRulesArgs) -> Result<Outcome> {
             let rules: usize = stack
                 .slos
                 .iter()
-                .flat_map(rules::groups)
+                .flat_map(|s| rules::groups(stack, s))
                 .map(|g| g.rules.len())
                 .sum();
             eprintln!(

@@ -2,8 +2,9 @@
 //! the alert tiers every SLO gets (the SRE Workbook's multi-window multi-burn-rate table) and the
 //! exact arithmetic that both validation and rule generation rely on.
 
-mod check;
+pub(crate) mod check;
 pub mod exact;
+pub mod runbook;
 pub mod selector;
 
 use std::borrow::Cow;
@@ -33,6 +34,9 @@ pub struct Slo {
     pub indicator: Indicator,
     #[serde(default)]
     pub alerting: Alerting,
+    /// What the generated runbook needs beyond the SLO: where it runs, whom to call.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub runbook: Option<runbook::Runbook>,
 }
 
 impl Slo {
@@ -140,6 +144,7 @@ pub fn le_label(v: f64) -> String {
 #[derive(Clone, Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct Alerting {
+    /// Overrides where the alerts' `runbook_url` points (by default the generated runbook).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub runbook_url: Option<String>,
     /// Added to every alert of the SLO (not to the recorded series, so changing them never splits
@@ -178,6 +183,9 @@ pub struct Policy {
     pub healthy: f64,
     #[serde(default = "default_low")]
     pub low: f64,
+    /// An incident that spends more than this percentage of an SLO's budget needs a postmortem.
+    #[serde(default = "default_postmortem")]
+    pub postmortem: f64,
 }
 
 impl Default for Policy {
@@ -185,6 +193,7 @@ impl Default for Policy {
         Policy {
             healthy: default_healthy(),
             low: default_low(),
+            postmortem: default_postmortem(),
         }
     }
 }
@@ -194,6 +203,10 @@ fn default_healthy() -> f64 {
 }
 fn default_low() -> f64 {
     10.0
+}
+/// The SRE Workbook's sample policy (appendix B): over 20% of the budget in one incident.
+fn default_postmortem() -> f64 {
+    20.0
 }
 
 /// An objective in percent, kept exact: `99.9` is 999/10, so its budget is exactly 0.001.

@@ -202,6 +202,22 @@ fn check_object_storage(store: &ObjectStorage, at: &[&str], p: &mut Problems) {
 }
 
 fn check_grafana(stack: &Stack, p: &mut Problems) {
+    if let Some(url) = &stack.grafana.url {
+        if let Some(why) = crate::profile::slo::check::base_url_problem(url) {
+            p.add(
+                &["grafana", "url"],
+                format!("`{url}` {why}; expected Grafana's external address, e.g. `https://grafana.example.org`"),
+            );
+        }
+    }
+    if let Some(url) = &stack.runbooks.base_url {
+        if let Some(why) = crate::profile::slo::check::base_url_problem(url) {
+            p.add(
+                &["runbooks", "baseUrl"],
+                format!("`{url}` {why}; expected the address of the folder the rendered runbooks are published in, e.g. `https://github.com/acme/ops/blob/main/runbooks`"),
+            );
+        }
+    }
     if let Some(size) = &stack.grafana.persistence {
         if size.mib() < 100 {
             p.add(

@@ -82,6 +82,10 @@ fn grafana(stack: &Stack, datasources: Vec<Value>) -> Value {
     if let Some(r) = &g.resources {
         out["resources"] = resources(r);
     }
+    if let Some(url) = &g.url {
+        // The address Grafana writes into its own links, the one alerts' runbook links use.
+        out["grafana.ini"] = json!({"server": {"root_url": url}});
+    }
     out
 }
 

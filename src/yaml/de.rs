@@ -229,7 +229,7 @@ fn unknown_message(what: &str, given: &str, expected: &[&str]) -> String {
 /// The closest candidate, if it is close enough to be a likely typo. Case, `_` and `-`
 /// are ignored first so `object_storage` finds `objectStorage`; then Jaro-Winkler ≥ 0.8,
 /// or an edit distance ≤ 2 for words long enough that 2 edits are not most of them.
-fn suggest<'a>(given: &str, candidates: &[&'a str]) -> Option<&'a str> {
+pub fn suggest<'a>(given: &str, candidates: &[&'a str]) -> Option<&'a str> {
     let norm = |s: &str| -> String {
         s.chars()
             .filter(|c| *c != '_' && *c != '-')

@@ -8,5 +8,5 @@
 pub mod de;
 pub mod parse;
 
-pub use de::{from_node, DeError};
+pub use de::{from_node, suggest, DeError};
 pub use parse::{merge, parse, Key, Node, Pos, Value, YamlError};

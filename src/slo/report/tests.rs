@@ -4,6 +4,7 @@ fn policy() -> Policy {
     Policy {
         healthy: 50.0,
         low: 10.0,
+        ..Policy::default()
     }
 }
 
