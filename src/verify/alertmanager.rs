@@ -7,11 +7,15 @@ use std::time::Duration;
 use serde::Deserialize;
 use serde_json::Value;
 
-use super::http::{Call, ProbeError};
+use super::http::Call;
 use super::prometheus::api;
 use super::runner::{Check, Ctx, Outcome};
 use super::targets::Target;
+use super::wait::{self, Attempt, Backoff, Stop};
 use super::Component;
+
+/// How often Alertmanager is asked again while its cluster settles or the Watchdog is on its way.
+const PACE: Backoff = Backoff::every(Duration::from_millis(500));
 
 /// kube-prometheus-stack's always-firing alert, "meant to ensure that the entire alerting
 /// pipeline is functional".
@@ -40,7 +44,7 @@ pub(crate) fn checks() -> Vec<Check> {
 
 async fn ready(ctx: &Ctx) -> Result<String, String> {
     let ep = ctx.endpoint(Target::Alertmanager).await?;
-    super::prometheus::ready_at(&ep, ctx).await
+    super::wait::ready(&ep, "/-/ready", ctx.deadline).await
 }
 
 #[derive(Deserialize)]
@@ -61,39 +65,34 @@ struct ClusterStatus {
 /// `settling` is retried until the deadline.
 async fn cluster(ctx: &Ctx) -> Result<String, String> {
     let ep = ctx.endpoint(Target::Alertmanager).await?;
-    loop {
-        let answer = ep
-            .send(Call::get("/api/v2/status"), ctx.deadline)
-            .await
-            .map_err(|e| e.to_string())?;
-        if !answer.status.is_success() {
-            return Err(answer.unexpected().to_string());
-        }
-        let status: Status = answer.json().map_err(|e| e.to_string())?;
+    let polled = wait::until(ctx.deadline, PACE, || async {
+        let answer = match ep.send(Call::get("/api/v2/status"), ctx.deadline).await {
+            Ok(answer) if answer.status.is_success() => answer,
+            Ok(answer) => return Attempt::Failed(answer.unexpected().to_string()),
+            Err(e) => return Attempt::Failed(e.to_string()),
+        };
+        let status: Status = match answer.json() {
+            Ok(status) => status,
+            Err(e) => return Attempt::Failed(e.to_string()),
+        };
         let version = status.version_info["version"].as_str().unwrap_or("?");
         match status.cluster.status.as_str() {
-            "ready" => {
-                return Ok(format!(
-                    "cluster ready, {} peers, version {version}",
-                    status.cluster.peers.len()
-                ))
-            }
-            "disabled" => {
-                return Ok(format!(
-                    "clustering disabled (one replica), version {version}"
-                ))
-            }
-            "settling" => {
-                if !ctx.pause(Duration::from_millis(500)).await {
-                    return Err(format!(
-                        "cluster still settling after {}",
-                        ctx.timeout_text()
-                    ));
-                }
-            }
-            other => return Err(format!("cluster status `{other}`")),
+            "ready" => Attempt::Done(format!(
+                "cluster ready, {} peers, version {version}",
+                status.cluster.peers.len()
+            )),
+            "disabled" => Attempt::Done(format!(
+                "clustering disabled (one replica), version {version}"
+            )),
+            "settling" => Attempt::NotYet("settling".into()),
+            other => Attempt::Failed(format!("cluster status `{other}`")),
         }
-    }
+    })
+    .await;
+    polled.map_err(|stop| match stop {
+        Stop::Failed(reason) => reason,
+        Stop::TimedOut(_) => format!("cluster still settling after {}", ctx.timeout_text()),
+    })
 }
 
 #[derive(Deserialize)]
@@ -159,24 +158,26 @@ async fn delivery(ctx: &Ctx) -> Outcome {
             Err(_) => String::new(),
         };
     let filter = format!("alertname=\"{WATCHDOG}\"");
-    loop {
+    let polled = wait::until(ctx.deadline, PACE, || async {
         let call = Call::get("/api/v2/alerts").query("filter", filter.clone());
         match alertmanager.send(call, ctx.deadline).await {
             Ok(answer) if answer.status.is_success() => match answer.json::<Vec<Value>>() {
                 Ok(alerts) if !alerts.is_empty() => {
                     let state = alerts[0]["status"]["state"].as_str().unwrap_or("?");
-                    return Outcome::Pass(format!("{WATCHDOG} arrived from Prometheus ({state})"));
+                    Attempt::Done(format!("{WATCHDOG} arrived from Prometheus ({state})"))
                 }
-                Ok(_) => {}
-                Err(e) => return Outcome::Fail(e.to_string()),
+                Ok(_) => Attempt::NotYet(format!("no {WATCHDOG} in Alertmanager")),
+                Err(e) => Attempt::Failed(e.to_string()),
             },
-            Ok(answer) => return Outcome::Fail(answer.unexpected().to_string()),
-            Err(ProbeError::Timeout { .. }) => break,
-            Err(e) => return Outcome::Fail(e.to_string()),
+            Ok(answer) => Attempt::Failed(answer.unexpected().to_string()),
+            Err(e) => Attempt::from_probe(e),
         }
-        if !ctx.pause(Duration::from_millis(500)).await {
-            break;
-        }
+    })
+    .await;
+    match polled {
+        Ok(detail) => return Outcome::Pass(detail),
+        Err(Stop::Failed(reason)) => return Outcome::Fail(reason),
+        Err(Stop::TimedOut(_)) => {}
     }
     Outcome::Fail(format!(
         "the {WATCHDOG} rule is loaded but its alert did not reach Alertmanager within {}{hint}",

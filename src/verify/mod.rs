@@ -18,6 +18,7 @@ pub mod report;
 mod runner;
 mod targets;
 mod tempo;
+mod wait;
 mod workloads;
 
 use std::collections::BTreeSet;

@@ -36,21 +36,9 @@ pub(crate) fn checks() -> Vec<Check> {
 }
 
 /// `GET /-/ready`: 200 once Prometheus serves queries.
-pub(crate) async fn ready_at(ep: &Endpoint, ctx: &Ctx) -> Result<String, String> {
-    let answer = ep
-        .send(Call::get("/-/ready"), ctx.deadline)
-        .await
-        .map_err(|e| e.to_string())?;
-    if answer.status.is_success() {
-        Ok(format!("ready at {}", super::redact_url(&ep.base)))
-    } else {
-        Err(answer.unexpected().to_string())
-    }
-}
-
 async fn ready(ctx: &Ctx) -> Result<String, String> {
     let ep = ctx.endpoint(Target::Prometheus).await?;
-    ready_at(&ep, ctx).await
+    super::wait::ready(&ep, "/-/ready", ctx.deadline).await
 }
 
 /// The `{"status": "success", "data": …}` envelope of Prometheus' API.

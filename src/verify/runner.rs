@@ -135,16 +135,6 @@ impl Ctx {
         format_duration(self.timeout)
     }
 
-    /// Sleeps `d` (or until the deadline); false when no time is left.
-    pub async fn pause(&self, d: Duration) -> bool {
-        let now = Instant::now();
-        if now >= self.deadline {
-            return false;
-        }
-        tokio::time::sleep_until((now + d).min(self.deadline)).await;
-        Instant::now() < self.deadline
-    }
-
     /// A Kubernetes API call bounded by the deadline; errors say what was being done.
     pub async fn kube<T, E: std::error::Error + 'static>(
         &self,

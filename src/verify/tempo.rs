@@ -8,11 +8,12 @@ use std::time::Duration;
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 
-use super::http::{Call, Endpoint, ProbeError};
+use super::http::{Call, Endpoint};
 use super::ids::{normalize_id, now_ns, SERVICE};
 use super::prometheus::api;
 use super::runner::{Check, Ctx, Outcome};
 use super::targets::Target;
+use super::wait::{self, Attempt, Backoff, Stop};
 use super::{Component, Expectations};
 
 /// Series Tempo's metrics generator writes (span-metrics and service-graph processors).
@@ -70,15 +71,7 @@ fn metrics_skip(expect: &Expectations) -> Option<String> {
 
 async fn ready(ctx: &Ctx) -> Result<String, String> {
     let ep = ctx.endpoint(Target::TempoQuery).await?;
-    let answer = ep
-        .send(Call::get("/ready"), ctx.deadline)
-        .await
-        .map_err(|e| e.to_string())?;
-    if answer.status.is_success() {
-        Ok(format!("ready at {}", super::redact_url(&ep.base)))
-    } else {
-        Err(answer.unexpected().to_string())
-    }
+    super::wait::ready(&ep, "/ready", ctx.deadline).await
 }
 
 /// One server span of service `obsctl-verify`, ids in hex as OTLP/JSON wants them.
@@ -169,30 +162,33 @@ pub(crate) async fn poll_trace(
     path: &str,
     headers: &[(&'static str, String)],
 ) -> Result<Option<Vec<(String, String)>>, String> {
-    let mut pause = Duration::from_millis(100);
-    loop {
+    let backoff = Backoff::growing(Duration::from_millis(100), Duration::from_millis(500));
+    let polled = wait::until(ctx.deadline, backoff, || async {
         let mut call = Call::get(path);
         for (name, value) in headers {
             call = call.header(name, value.clone());
         }
         match ep.send(call, ctx.deadline).await {
-            Ok(answer) if answer.status == StatusCode::OK => {
-                let body: Value = answer.json().map_err(|e| e.to_string())?;
-                let ids = span_ids(&body);
-                if !ids.is_empty() {
-                    return Ok(Some(ids));
-                }
-            }
+            Ok(answer) if answer.status == StatusCode::OK => match answer.json::<Value>() {
+                Ok(body) => match span_ids(&body) {
+                    ids if ids.is_empty() => Attempt::NotYet("trace without spans".into()),
+                    ids => Attempt::Done(ids),
+                },
+                Err(e) => Attempt::Failed(e.to_string()),
+            },
             // Not found (yet): Tempo answers 404 until the trace is ingested.
-            Ok(answer) if answer.status == StatusCode::NOT_FOUND => {}
-            Ok(answer) => return Err(answer.unexpected().to_string()),
-            Err(ProbeError::Timeout { .. }) => return Ok(None),
-            Err(e) => return Err(e.to_string()),
+            Ok(answer) if answer.status == StatusCode::NOT_FOUND => {
+                Attempt::NotYet(answer.unexpected().to_string())
+            }
+            Ok(answer) => Attempt::Failed(answer.unexpected().to_string()),
+            Err(e) => Attempt::from_probe(e),
         }
-        if !ctx.pause(pause).await {
-            return Ok(None);
-        }
-        pause = (pause * 3 / 2).min(Duration::from_millis(500));
+    })
+    .await;
+    match polled {
+        Ok(ids) => Ok(Some(ids)),
+        Err(Stop::TimedOut(_)) => Ok(None),
+        Err(Stop::Failed(reason)) => Err(reason),
     }
 }
 
@@ -244,32 +240,38 @@ async fn metrics_from_traces(ctx: &Ctx) -> Outcome {
         "group by (__name__) ({{__name__=~\"{}\"}})",
         GENERATED_SERIES.join("|")
     );
-    let mut pause = Duration::from_millis(250);
-    loop {
+    let backoff = Backoff::growing(Duration::from_millis(250), Duration::from_secs(1));
+    let polled = wait::until(ctx.deadline, backoff, || async {
         let call = Call::get("/api/v1/query").query("query", query.clone());
         match api::<Value>(&ep, ctx, call).await {
             Ok(data) => {
-                let names: Vec<&str> = data["result"]
+                let names: Vec<String> = data["result"]
                     .as_array()
                     .into_iter()
                     .flatten()
-                    .filter_map(|r| r["metric"]["__name__"].as_str())
+                    .filter_map(|r| r["metric"]["__name__"].as_str().map(str::to_string))
                     .collect();
-                if !names.is_empty() {
-                    return Outcome::Pass(format!(
-                        "{} written by Tempo in the last 5 minutes",
-                        names.join(", ")
-                    ));
+                if names.is_empty() {
+                    Attempt::NotYet("no series".into())
+                } else {
+                    Attempt::Done(names)
                 }
             }
             // The deadline passed mid-request: report the missing series, not the timeout.
-            Err(_) if tokio::time::Instant::now() >= ctx.deadline => break,
-            Err(e) => return Outcome::Fail(e),
+            Err(_) if tokio::time::Instant::now() >= ctx.deadline => Attempt::OutOfTime,
+            Err(e) => Attempt::Failed(e),
         }
-        if !ctx.pause(pause).await {
-            break;
+    })
+    .await;
+    match polled {
+        Ok(names) => {
+            return Outcome::Pass(format!(
+                "{} written by Tempo in the last 5 minutes",
+                names.join(", ")
+            ))
         }
-        pause = (pause * 3 / 2).min(Duration::from_secs(1));
+        Err(Stop::Failed(reason)) => return Outcome::Fail(reason),
+        Err(Stop::TimedOut(_)) => {}
     }
     Outcome::Fail(format!(
         "no {} series in Prometheus within {}: Tempo's metrics generator does not reach Prometheus' remote-write receiver",
