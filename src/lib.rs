@@ -18,5 +18,7 @@ pub mod plan;
 pub mod profile;
 pub mod render;
 pub mod slo;
+pub mod suggest;
+pub mod time;
 pub mod verify;
 pub mod yaml;

@@ -5,10 +5,12 @@
 use std::collections::HashMap;
 use std::io::Write;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 use serde_json::json;
+
+use crate::time::now_millis as timestamp;
 
 use super::{Event, Report, Reporter, State};
 use crate::output::Table;
@@ -23,37 +25,6 @@ pub fn for_output(steps: &[Step], json: bool) -> Box<dyn Reporter + Send> {
     } else {
         Box::new(Plain)
     }
-}
-
-/// Now as RFC 3339 UTC with milliseconds, e.g. `2026-11-23T09:15:02.117Z`.
-pub fn timestamp() -> String {
-    format_utc(
-        SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .unwrap_or_default(),
-    )
-}
-
-fn format_utc(since_epoch: Duration) -> String {
-    let secs = since_epoch.as_secs();
-    let (days, rem) = ((secs / 86_400) as i64, secs % 86_400);
-    // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    format!(
-        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}.{:03}Z",
-        rem / 3600,
-        rem % 3600 / 60,
-        rem % 60,
-        since_epoch.subsec_millis()
-    )
 }
 
 fn secs(d: Duration) -> String {
@@ -256,23 +227,6 @@ impl Reporter for Bars {
 mod tests {
     use super::*;
     use crate::executor::Outcome;
-
-    #[test]
-    fn timestamps_are_rfc3339_utc() {
-        assert_eq!(
-            format_utc(Duration::from_millis(0)),
-            "1970-01-01T00:00:00.000Z"
-        );
-        // 2024-02-29T12:34:56.789Z, a leap day.
-        assert_eq!(
-            format_utc(Duration::from_millis(1_709_210_096_789)),
-            "2024-02-29T12:34:56.789Z"
-        );
-        assert_eq!(
-            format_utc(Duration::from_secs(4_102_444_799)),
-            "2099-12-31T23:59:59.000Z"
-        );
-    }
 
     #[test]
     fn the_summary_counts_done_failed_and_not_started() {
