@@ -217,7 +217,7 @@ pub(crate) async fn poll_lines(
                 }
             }
             Ok(answer) => Attempt::Failed(answer.unexpected().to_string()),
-            Err(e) => Attempt::from_probe(e),
+            Err(e) => Attempt::from_probe(ep, e),
         }
     })
     .await;

@@ -102,6 +102,9 @@ pub(crate) struct Ctx {
     pub ids: RunIds,
     /// When the run started, in Unix nanoseconds (query windows start before it).
     pub started_ns: u128,
+    /// When this run's span was pushed to Tempo, in Unix nanoseconds: series made from it are
+    /// newer.
+    pub span_pushed_ns: std::sync::OnceLock<u128>,
     urls: Urls,
     cluster_access: ClusterAccess,
     cluster: OnceCell<Result<kube::Client, String>>,
@@ -120,6 +123,7 @@ impl Ctx {
             expect: inputs.expect,
             ids: RunIds::fresh(),
             started_ns: now_ns(),
+            span_pushed_ns: std::sync::OnceLock::new(),
             urls: inputs.urls,
             cluster_access: inputs.cluster,
             cluster: OnceCell::new(),

@@ -5,9 +5,10 @@
 use std::future::Future;
 use std::time::Duration;
 
+use reqwest::StatusCode;
 use tokio::time::Instant;
 
-use super::http::{Answer, Call, Endpoint, ProbeError};
+use super::http::{format_duration, Answer, Call, Endpoint, ProbeError};
 
 /// What one attempt found.
 #[derive(Debug, PartialEq, Eq)]
@@ -23,11 +24,13 @@ pub(crate) enum Attempt<T> {
 }
 
 impl<T> Attempt<T> {
-    /// A request that got no answer: out of time when it timed out at the deadline, else a
-    /// failure.
-    pub fn from_probe(error: ProbeError) -> Self {
+    /// A request that got no answer: out of time when it timed out at the deadline; a refused
+    /// connection before `ep` ever answered is a component still starting; anything else, and a
+    /// refused connection after it answered once, is a failure.
+    pub fn from_probe(ep: &Endpoint, error: ProbeError) -> Self {
         match error {
             ProbeError::Timeout { .. } => Attempt::OutOfTime,
+            ProbeError::Connect { .. } if !ep.has_answered() => Attempt::NotYet(error.to_string()),
             other => Attempt::Failed(other.to_string()),
         }
     }
@@ -73,6 +76,43 @@ pub(crate) enum Stop {
     TimedOut(Option<Seen>),
 }
 
+impl Seen {
+    /// `<what> (still so at the deadline, for the last 12.5s)`.
+    pub fn at_deadline(&self) -> String {
+        format!(
+            "{} (still so at the deadline, for the last {})",
+            self.what,
+            format_duration(self.lasted)
+        )
+    }
+}
+
+impl Stop {
+    /// The message of a wait that ended without its state: the failure, or the last state seen
+    /// at the deadline, or `unseen` when no attempt saw one.
+    pub fn message(self, unseen: impl FnOnce() -> String) -> String {
+        match self {
+            Stop::Failed(reason) => reason,
+            Stop::TimedOut(Some(seen)) => seen.at_deadline(),
+            Stop::TimedOut(None) => unseen(),
+        }
+    }
+
+    /// `; last seen (for 12.5s): <what>`, or nothing when no attempt saw a state.
+    pub fn last_seen(&self) -> String {
+        match self {
+            Stop::TimedOut(Some(seen)) => {
+                format!(
+                    "; last seen (for {}): {}",
+                    format_duration(seen.lasted),
+                    seen.what
+                )
+            }
+            _ => String::new(),
+        }
+    }
+}
+
 /// Runs `attempt` until it is done or fails, pausing by `backoff` between attempts, until
 /// `deadline`.
 pub(crate) async fn until<T, F, Fut>(
@@ -116,15 +156,40 @@ where
     }
 }
 
-/// `GET path` on `ep`: the answer, or why there was none.
+/// How often a readiness endpoint is asked again while it answers "not ready".
+const READY_BACKOFF: Backoff = Backoff::growing(Duration::from_millis(200), Duration::from_secs(1));
+
+/// `GET path` on `ep` until it answers something other than "not ready yet": 503 (a component
+/// warming up, e.g. Tempo's and Loki's "waiting for 15s after being ready") and a refused
+/// connection before the first answer are asked again until `deadline`. The answer, or why
+/// there was none, with what was seen last and for how long.
 pub(crate) async fn readiness(
     ep: &Endpoint,
     path: &str,
     deadline: Instant,
 ) -> Result<Answer, String> {
-    ep.send(Call::get(path), deadline)
-        .await
-        .map_err(|e| e.to_string())
+    let started = Instant::now();
+    let polled = until(deadline, READY_BACKOFF, || async {
+        match ep.send(Call::get(path), deadline).await {
+            Ok(answer) if answer.status == StatusCode::SERVICE_UNAVAILABLE => {
+                Attempt::NotYet(answer.unexpected().to_string())
+            }
+            Ok(answer) => Attempt::Done(answer),
+            Err(e) => Attempt::from_probe(ep, e),
+        }
+    })
+    .await;
+    polled.map_err(|stop| {
+        stop.message(|| {
+            let url = reqwest::Url::parse(&ep.url(path))
+                .map(|u| super::redact_url(&u))
+                .unwrap_or_else(|_| ep.url(path));
+            format!(
+                "GET {url}: no answer within {}",
+                format_duration(started.elapsed())
+            )
+        })
+    })
 }
 
 /// Ready when `GET path` answers 2xx (after any warm-up): `ready at <base URL>`.
@@ -215,30 +280,107 @@ mod tests {
             "{seen:?}"
         );
         assert!(Instant::now() >= deadline);
+        let text = got.unwrap_err().last_seen();
+        assert!(text.starts_with("; last seen (for "), "{text}");
+        assert!(text.ends_with("): 1 target unknown"), "{text}");
         // Ran out of time mid-attempt, before any state was seen: nothing to tell.
         let got: Result<(), Stop> = until(deadline, QUICK, || async { Attempt::OutOfTime }).await;
         assert_eq!(got, Err(Stop::TimedOut(None)));
+        assert_eq!(Stop::TimedOut(None).last_seen(), "");
     }
 
     #[tokio::test]
-    async fn ready_is_a_2xx_and_anything_else_is_named() {
+    async fn readiness_waits_out_a_warm_up_503() {
         let server = MockServer::start().await;
         Mock::given(method("GET"))
             .and(path("/ready"))
-            .respond_with(ResponseTemplate::new(200).set_body_string("ready"))
+            .respond_with(
+                ResponseTemplate::new(503)
+                    .set_body_string("Ingester not ready: waiting for 15s after being ready"),
+            )
+            .up_to_n_times(2)
             .mount(&server)
             .await;
         Mock::given(method("GET"))
-            .respond_with(ResponseTemplate::new(403).set_body_string("forbidden"))
+            .and(path("/ready"))
+            .respond_with(ResponseTemplate::new(200).set_body_string("ready"))
             .mount(&server)
             .await;
         let ep = Endpoint::new(server.uri().parse().unwrap(), true);
         let deadline = Instant::now() + Duration::from_secs(10);
         let detail = ready(&ep, "/ready", deadline).await.unwrap();
         assert_eq!(detail, format!("ready at {}/", server.uri()));
-        let err = ready(&ep, "/-/ready", deadline).await.unwrap_err();
+    }
+
+    #[tokio::test]
+    async fn readiness_still_warming_at_the_deadline_says_so() {
+        let server = MockServer::start().await;
+        Mock::given(method("GET"))
+            .respond_with(
+                ResponseTemplate::new(503)
+                    .set_body_string("Ingester not ready: waiting for 15s after being ready"),
+            )
+            .mount(&server)
+            .await;
+        let ep = Endpoint::new(server.uri().parse().unwrap(), true);
+        let deadline = Instant::now() + Duration::from_millis(700);
+        let err = ready(&ep, "/ready", deadline).await.unwrap_err();
         assert!(
-            err.ends_with("/-/ready: answered 403 Forbidden: forbidden"),
+            err.starts_with(&format!(
+                "GET {}/ready: answered 503 Service Unavailable: Ingester not ready: waiting for 15s after being ready (still so at the deadline, for the last ",
+                server.uri()
+            )),
+            "{err}"
+        );
+    }
+
+    #[tokio::test]
+    async fn readiness_fails_at_once_on_a_4xx_and_on_refusal_after_an_answer() {
+        let server = MockServer::start().await;
+        Mock::given(method("GET"))
+            .respond_with(ResponseTemplate::new(403).set_body_string("forbidden"))
+            .mount(&server)
+            .await;
+        let ep = Endpoint::new(server.uri().parse().unwrap(), true);
+        let started = Instant::now();
+        let deadline = started + Duration::from_secs(10);
+        let err = ready(&ep, "/ready", deadline).await.unwrap_err();
+        assert!(
+            err.ends_with("/ready: answered 403 Forbidden: forbidden"),
+            "{err}"
+        );
+        assert!(started.elapsed() < Duration::from_secs(2));
+
+        // The component answered once, then went away: refused is definite now.
+        assert!(ep.has_answered());
+        drop(server);
+        let err = readiness(&ep, "/ready", deadline).await.unwrap_err();
+        assert!(err.contains("/ready: "), "{err}");
+        assert!(
+            started.elapsed() < Duration::from_secs(5),
+            "waited for the deadline: {err}"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_refused_connection_before_any_answer_is_waited_on() {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let ep = Endpoint::new(format!("http://127.0.0.1:{port}").parse().unwrap(), true);
+        let started = Instant::now();
+        let err = ready(&ep, "/-/ready", started + Duration::from_millis(600))
+            .await
+            .unwrap_err();
+        assert!(started.elapsed() >= Duration::from_millis(600), "{err}");
+        assert!(
+            err.starts_with(&format!("GET http://127.0.0.1:{port}/-/ready: ")),
+            "{err}"
+        );
+        assert!(
+            err.contains("(still so at the deadline, for the last "),
             "{err}"
         );
     }
