@@ -146,10 +146,32 @@ fn watchdog(rules: &Groups) -> Option<Watchdog> {
 /// Prometheus' default `--rules.alert.resend-delay`.
 const DEFAULT_RESEND_DELAY: Duration = Duration::from_secs(60);
 
+/// Time for a fresh Alertmanager to start listening and for Prometheus' notifier to send.
+const DELIVERY_SLACK: Duration = Duration::from_secs(5);
+
 /// How long after an alert fires (or a fresh Alertmanager starts) it may take to arrive:
-/// Prometheus resends firing alerts every resend delay, on a rule evaluation.
-fn delivery_window(resend_delay: Duration, interval: Duration) -> Duration {
-    resend_delay + interval
+/// Prometheus resends a firing alert once the resend delay has passed, on a rule evaluation.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Window {
+    resend_delay: Duration,
+    interval: Duration,
+}
+
+impl Window {
+    fn allowed(self) -> Duration {
+        self.resend_delay + self.interval + DELIVERY_SLACK
+    }
+
+    /// `1m6s: resend delay 1m, evaluation interval 1s, 5s to deliver`.
+    fn explain(self) -> String {
+        format!(
+            "{}: resend delay {}, evaluation interval {}, {} to deliver",
+            format_duration(self.allowed()),
+            format_duration(self.resend_delay),
+            format_duration(self.interval),
+            format_duration(DELIVERY_SLACK)
+        )
+    }
 }
 
 /// Whether the Watchdog, not in Alertmanager, may still be on its way (`NotYet`) or should have
@@ -159,7 +181,7 @@ fn judge_absence(
     dog: &Watchdog,
     alertmanager_started: Option<f64>,
     now: f64,
-    window: Duration,
+    window: Window,
     hint: &str,
 ) -> Attempt<String> {
     let Some(active_since) = dog.active_since else {
@@ -171,21 +193,21 @@ fn judge_absence(
     // An Alertmanager that started after the alert gets it on the next resend.
     let since = alertmanager_started.map_or(active_since, |s| s.max(active_since));
     let waited = Duration::from_secs_f64((now - since).max(0.0));
-    if waited <= window {
+    if waited <= window.allowed() {
         return Attempt::NotYet(format!(
-            "{WATCHDOG} firing in Prometheus, not yet in Alertmanager (it may take the resend delay plus an evaluation interval, {})",
-            format_duration(window)
+            "{WATCHDOG} firing in Prometheus, not yet in Alertmanager (allowed {})",
+            window.explain()
         ));
     }
     Attempt::Failed(format!(
-        "{WATCHDOG} has been firing in Prometheus for {}{} and is not in Alertmanager, longer than the resend delay plus an evaluation interval ({}){hint}",
+        "{WATCHDOG} has been firing in Prometheus for {}{} and is not in Alertmanager, longer than allowed ({}){hint}",
         format_duration(Duration::from_secs(waited.as_secs())),
         if since > active_since {
             " since Alertmanager started"
         } else {
             ""
         },
-        format_duration(window)
+        window.explain()
     ))
 }
 
@@ -241,7 +263,10 @@ async fn delivery(ctx: &Ctx) -> Outcome {
         .ok()
         .and_then(|a| a.json::<Value>().ok())
         .and_then(|v| crate::time::parse_instant(v["uptime"].as_str()?).ok());
-    let window = delivery_window(resend_delay, first_look.interval);
+    let window = Window {
+        resend_delay,
+        interval: first_look.interval,
+    };
 
     let filter = format!("alertname=\"{WATCHDOG}\"");
     let polled = wait::until(ctx.deadline, PACE, || async {
@@ -309,14 +334,17 @@ mod tests {
 
     #[test]
     fn a_missing_watchdog_is_waited_for_only_within_the_resend_window() {
-        let window = delivery_window(Duration::from_secs(60), Duration::from_secs(30));
-        assert_eq!(window, Duration::from_secs(90));
+        let window = Window {
+            resend_delay: Duration::from_secs(60),
+            interval: Duration::from_secs(30),
+        };
+        assert_eq!(window.allowed(), Duration::from_secs(95));
         let dog = Watchdog {
             interval: Duration::from_secs(30),
             active_since: Some(1000.0),
         };
         assert!(matches!(
-            judge_absence(&dog, None, 1080.0, window, ""),
+            judge_absence(&dog, None, 1090.0, window, ""),
             Attempt::NotYet(_)
         ));
         let Attempt::Failed(text) = judge_absence(
@@ -330,18 +358,18 @@ mod tests {
         };
         assert_eq!(
             text,
-            "Watchdog has been firing in Prometheus for 100s and is not in Alertmanager, longer than the resend delay plus an evaluation interval (90s): Prometheus is not sending to any Alertmanager"
+            "Watchdog has been firing in Prometheus for 100s and is not in Alertmanager, longer than allowed (1m35s: resend delay 1m, evaluation interval 30s, 5s to deliver): Prometheus is not sending to any Alertmanager"
         );
         // A fresh Alertmanager: the window starts when it did.
         assert!(matches!(
             judge_absence(&dog, Some(1050.0), 1100.0, window, ""),
             Attempt::NotYet(_)
         ));
-        let Attempt::Failed(text) = judge_absence(&dog, Some(1050.0), 1150.0, window, "") else {
+        let Attempt::Failed(text) = judge_absence(&dog, Some(1050.0), 1146.0, window, "") else {
             panic!("not failed")
         };
         assert!(
-            text.contains("for 100s since Alertmanager started"),
+            text.contains("for 96s since Alertmanager started"),
             "{text}"
         );
         // Not fired yet (the rule has not been evaluated): waited for.

@@ -8,7 +8,7 @@ use std::time::Instant;
 use serde_json::{json, Value};
 use wiremock::{Request, ResponseTemplate};
 
-use super::{query_params, Behaviour, LogLine, State};
+use super::{query_params, ready_answer, Behaviour, LogLine, State};
 
 /// Evaluates the LogQL obsctl sends: one stream selector of `k="v"` / `k=~".+"` matchers and an
 /// optional `|= "text"` line filter.
@@ -52,7 +52,7 @@ pub(super) fn loki_answer(
         ("GET", "/ready") if b.loki_gateway => {
             ResponseTemplate::new(404).set_body_string("<html>404 Not Found</html>")
         }
-        ("GET", "/ready") => ResponseTemplate::new(200).set_body_string("ready\n"),
+        ("GET", "/ready") => ready_answer(state, b),
         ("GET", "/loki/api/v1/status/buildinfo") => ResponseTemplate::new(200)
             .set_body_json(json!({"version": "3.7.6", "revision": "abc", "branch": "HEAD"})),
         ("POST", "/loki/api/v1/push") => {

@@ -40,7 +40,7 @@ use tempo::tempo_answer;
 pub use common::tool;
 // Not every test file starts the real monitoring.
 #[allow(unused_imports)]
-pub use monitoring::Monitoring;
+pub use monitoring::{Monitoring, Options};
 
 /// A free loopback port (bound, read, released: the process started next binds it).
 pub fn free_port() -> u16 {
@@ -124,6 +124,12 @@ pub struct Behaviour {
     pub grafana_rejects_credentials: bool,
     /// Loki behind the chart's nginx gateway: no `/ready` route.
     pub loki_gateway: bool,
+    /// Loki's and Tempo's `/ready` answer 503 ("waiting for 15s after being ready") for this
+    /// long after the first time they are asked (`Duration::MAX`: never ready).
+    pub warm_up: Duration,
+    /// Tempo's metrics generator stopped before the run: `/metrics` holds only an
+    /// `obsctl-verify` span-metrics series with a sample from before it, and new spans make none.
+    pub spanmetrics_stale: bool,
 }
 
 impl Default for Behaviour {
@@ -141,6 +147,8 @@ impl Default for Behaviour {
             collector_drops_k8s_labels: false,
             grafana_rejects_credentials: false,
             loki_gateway: false,
+            warm_up: Duration::ZERO,
+            spanmetrics_stale: false,
         }
     }
 }
@@ -165,6 +173,10 @@ struct Span {
 
 #[derive(Default)]
 struct State {
+    /// When the fakes started, unix milliseconds.
+    started_ms: u128,
+    /// When `/ready` was first asked (the warm-up counts from then).
+    first_ready: Option<Instant>,
     lines: Vec<LogLine>,
     spans: Vec<Span>,
     /// Marker pods created (name) and deleted (name).
@@ -186,7 +198,13 @@ pub struct Fakes {
 
 impl Fakes {
     pub async fn start(behaviour: Behaviour) -> Fakes {
-        let state = Arc::new(Mutex::new(State::default()));
+        let state = Arc::new(Mutex::new(State {
+            started_ms: std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .unwrap()
+                .as_millis(),
+            ..State::default()
+        }));
         let b = Arc::new(behaviour);
         let datasources = provisioned_datasources(&b);
 
@@ -280,6 +298,21 @@ impl WithLatency for ResponseTemplate {
         } else {
             self.set_delay(b.latency)
         }
+    }
+}
+
+/// `/ready` of Loki and Tempo: 503 during the warm-up, then 200.
+fn ready_answer(state: &Mutex<State>, b: &Behaviour) -> ResponseTemplate {
+    let first = *state
+        .lock()
+        .unwrap()
+        .first_ready
+        .get_or_insert_with(Instant::now);
+    if first.elapsed() < b.warm_up {
+        ResponseTemplate::new(503)
+            .set_body_string("Ingester not ready: waiting for 15s after being ready\n")
+    } else {
+        ResponseTemplate::new(200).set_body_string("ready\n")
     }
 }
 

@@ -8,7 +8,7 @@ use base64::Engine as _;
 use serde_json::{json, Value};
 use wiremock::{Request, ResponseTemplate};
 
-use super::{Behaviour, Span, State};
+use super::{ready_answer, Behaviour, Span, State};
 
 fn b64(hex: &str) -> String {
     let bytes: Vec<u8> = (0..hex.len() / 2)
@@ -28,7 +28,7 @@ pub(super) fn tempo_answer(
     let path = req.url.path();
     let path = prefix.map_or(path, |p| path.strip_prefix(p).unwrap_or(path));
     match (req.method.as_str(), path) {
-        ("GET", "/ready") => ResponseTemplate::new(200).set_body_string("ready\n"),
+        ("GET", "/ready") => ready_answer(state, b),
         ("POST", "/v1/traces") => {
             let body: Value = match serde_json::from_slice(&req.body) {
                 Ok(v) => v,
@@ -94,6 +94,14 @@ pub(super) fn tempo_answer(
         ("GET", "/metrics") => {
             let s = state.lock().unwrap();
             let mut text = String::from("# TYPE traces_spanmetrics_calls_total counter\n");
+            if b.spanmetrics_stale {
+                // A series of an earlier run, its last sample stamped before this one started.
+                text.push_str(&format!(
+                    "traces_spanmetrics_calls_total{{service=\"obsctl-verify\",span_name=\"obsctl verify\",n=\"earlier\"}} 1 {}\n",
+                    s.started_ms
+                ));
+                return ResponseTemplate::new(200).set_body_raw(text, "text/plain; version=0.0.4");
+            }
             for (i, x) in s.spans.iter().enumerate() {
                 text.push_str(&format!(
                     "traces_spanmetrics_calls_total{{service=\"{}\",span_name=\"obsctl verify\",n=\"{i}\"}} 1\n",
