@@ -54,9 +54,13 @@ struct Fixture {
 
 impl Fixture {
     fn new() -> Fixture {
+        Fixture::with_profile(PROFILE)
+    }
+
+    fn with_profile(text: &str) -> Fixture {
         let dir = tempfile::tempdir().unwrap();
         let profile = dir.path().join("profile.yaml");
-        fs::write(&profile, PROFILE).unwrap();
+        fs::write(&profile, text).unwrap();
         obsctl()
             .args(["slo", "rules", "--format", "prometheus", "--profile"])
             .arg(&profile)
@@ -319,6 +323,145 @@ fn a_good_events_selector_pages_on_an_outage_too() {
     );
     let rules = fs::read_to_string(f.path("rules.yml")).unwrap();
     assert!(rules.contains("> 0.1344 and"), "13.44 × 0.01, exactly");
+}
+
+/// The Workbook's table (ch. 5, with its 1d/2h row), written out rather than taken from obsctl:
+/// long and short window in minutes, and the error ratio both must exceed, for 99.9% over 30d and
+/// 99% over 28d (burn rate = budget share × period / long window: 14.4/6/3/1 and 13.44/5.6/2.8/0.9333…).
+const WORKBOOK_WINDOWS: [(&str, u64, u64); 4] = [
+    ("1h", 60, 5),
+    ("6h", 360, 30),
+    ("1d", 1440, 120),
+    ("3d", 4320, 360),
+];
+const THRESHOLDS_999_30D: [f64; 4] = [0.0144, 0.006, 0.003, 0.001];
+const THRESHOLDS_99_28D: [f64; 4] = [0.1344, 0.056, 0.028, 0.028 / 3.0];
+
+/// Two SLOs at the Workbook's objectives, each on its own job; nothing else, to keep promtool fast.
+const TIERS_PROFILE: &str = r#"
+name: tiers-test
+metrics:
+  retention: 30d
+  scrapeInterval: 15s
+slos:
+  - name: p999
+    service: a
+    objective: 99.9
+    window: 30d
+    indicator:
+      ratio:
+        errors: http_requests_total{job="a",code=~"5.."}
+        total: http_requests_total{job="a"}
+  - name: p99
+    service: b
+    objective: 99
+    window: 28d
+    indicator:
+      ratio:
+        errors: http_requests_total{job="b",code=~"5.."}
+        total: http_requests_total{job="b"}
+"#;
+
+/// Whether the tier with `long` window of `slo` fires at `minute`.
+fn tier_fires(slo: &str, long: &str, minute: u64, fires: bool) -> Value {
+    json!({
+        "expr": format!("count(ALERTS{{alertname=\"SLOErrorBudgetBurn\",alertstate=\"firing\",slo=\"{slo}\",long_window=\"{long}\"}})"),
+        "eval_time": format!("{minute}m"),
+        "exp_samples": if fires { json!([{"labels": "{}", "value": 1}]) } else { json!([]) },
+    })
+}
+
+/// 60 requests a minute on `job`: healthy for `healthy` minutes, then `ratio` of them failing for
+/// `bad` minutes, then healthy for `after` minutes.
+fn phases(job: &str, healthy: usize, ratio: f64, bad: usize, after: usize) -> Vec<Value> {
+    let ok = [
+        (60.0, healthy),
+        (60.0 * (1.0 - ratio), bad),
+        (60.0, after.max(1)),
+    ];
+    let errors = [(0.0, healthy), (60.0 * ratio, bad), (0.0, after.max(1))];
+    vec![
+        series(
+            &format!(r#"http_requests_total{{job="{job}",code="200"}}"#),
+            counter(&ok),
+        ),
+        series(
+            &format!(r#"http_requests_total{{job="{job}",code="500"}}"#),
+            counter(&errors),
+        ),
+    ]
+}
+
+/// For each tier of one objective, under promtool (evaluated every minute), after a long window of
+/// healthy traffic:
+/// - a full outage pages (or tickets) within the Workbook's detection time (threshold × long
+///   window) plus one evaluation interval, and not a minute before the Workbook says;
+/// - once it stops, the alert resolves within the Workbook's reset time (short window ×
+///   (1 − threshold)) plus one evaluation interval;
+/// - an error ratio 5% above the tier's threshold fires within threshold / ratio × long window
+///   plus one evaluation interval.
+fn tiers_detect_and_reset_as_the_workbook_says(slo: &str, job: &str, thresholds: [f64; 4]) {
+    let f = Fixture::with_profile(TIERS_PROFILE);
+    let mut groups = Vec::new();
+    for ((long, long_min, short_min), threshold) in WORKBOOK_WINDOWS.iter().zip(thresholds) {
+        let (w, s) = (*long_min as f64, *short_min as f64);
+        let healthy = *long_min as usize;
+        let h = *long_min;
+        // Full outage: long enough for the long window to exceed its threshold, and a little more.
+        let detect = threshold * w;
+        let bad = detect.ceil() as usize + 3;
+        let reset = s * (1.0 - threshold);
+        let recovered = h + bad as u64;
+        let mut checks = vec![
+            tier_fires(slo, long, h, false),
+            tier_fires(slo, long, h + (detect + 1.0).floor() as u64, true),
+            tier_fires(slo, long, recovered + (reset + 1.0).floor() as u64, false),
+        ];
+        if detect >= 2.0 {
+            checks.push(tier_fires(slo, long, h + detect.ceil() as u64 - 2, false));
+        }
+        if reset >= 2.0 {
+            checks.push(tier_fires(
+                slo,
+                long,
+                recovered + reset.ceil() as u64 - 2,
+                true,
+            ));
+        }
+        groups.push(json!({
+            "name": format!("{slo} {long}: full outage"),
+            "interval": "1m",
+            "input_series": phases(job, healthy, 1.0, bad, reset.ceil() as usize + 3),
+            "promql_expr_test": checks,
+        }));
+        // An error ratio just above the threshold.
+        let ratio = threshold * 1.05;
+        let detect = threshold / ratio * w;
+        let mut checks = vec![tier_fires(
+            slo,
+            long,
+            h + (detect + 1.0).floor() as u64,
+            true,
+        )];
+        checks.push(tier_fires(slo, long, h + detect.ceil() as u64 - 2, false));
+        groups.push(json!({
+            "name": format!("{slo} {long}: 1.05 × threshold"),
+            "interval": "1m",
+            "input_series": phases(job, healthy, ratio, detect.ceil() as usize + 3, 1),
+            "promql_expr_test": checks,
+        }));
+    }
+    f.promtool_test(&format!("tiers-{slo}"), Value::Array(groups));
+}
+
+#[test]
+fn every_tier_detects_and_resets_as_the_workbook_says_at_99_9_over_30d() {
+    tiers_detect_and_reset_as_the_workbook_says("p999", "a", THRESHOLDS_999_30D);
+}
+
+#[test]
+fn every_tier_detects_and_resets_as_the_workbook_says_at_99_over_28d() {
+    tiers_detect_and_reset_as_the_workbook_says("p99", "b", THRESHOLDS_99_28D);
 }
 
 /// A classic histogram of `job="search"`: `slow` of every 60 requests a minute take over 0.5s.

@@ -1,3 +1,5 @@
+//! `obsctl plan`: the releases in install order, their charts and storage, and what would change in the cluster.
+
 use anyhow::Result;
 use serde_json::json;
 

@@ -7,14 +7,16 @@
 //! - after a long full outage it clears once the short window's ratio falls back under the
 //!   threshold: after short window × (1 − threshold).
 //!
-//! Those are the Workbook's figures for raw windows. obsctl's windows are sums of 5m increases
-//! (see `rules`), whose leading and trailing 5m ramp: at 100% errors a window of length W holds
-//! (t − B/2)/W of errors after t minutes (B = 5m base window), or t²/(2·B·W) while t < B. So the
-//! rules fire after θW + B/2 (or √(2·B·θW) when θW < B/2) and clear B/2 later than a raw short
-//! window would (except the 5m window, which is the base itself). Both are reported.
+//! obsctl's rules meet those figures (see `rules` for how each window is computed): short windows
+//! are raw, so resets are the Workbook's; long windows are derived from the recorded 5m increases
+//! with their leading edge filled in, so they count exactly what a raw window counts once an
+//! outage is B = 5m old, and before that t²/(2B) + t/2 errors after t minutes of a full outage. A
+//! tier whose threshold is crossed earlier than B therefore fires after (√(B² + 8·B·θW) − B)/2
+//! instead of θW, at most B/8 (37.5s) later. That is the detection figure reported.
 
 use serde::Serialize;
 
+use super::rules::{source_among, WindowSource};
 use crate::profile::slo::{Exact, Objective, Severity, Slo, Tier, BASE_WINDOW_SECS, TIERS};
 use crate::profile::types::format_seconds;
 use crate::profile::Duration;
@@ -41,26 +43,25 @@ pub struct TierFigures {
     pub budget_consumed: Exact,
     pub error_ratio_threshold: Exact,
     pub can_fire: bool,
-    /// With obsctl's rules, at 100% errors; `None` when it can never fire.
+    /// With obsctl's rules, from the start of a full outage; `None` when it can never fire.
     pub detection_minutes_full_outage: Option<f64>,
-    /// With obsctl's rules, after a full outage that filled the short window.
+    /// With obsctl's rules, from the end of an outage that fired it (at 100% errors).
     pub reset_minutes: Option<f64>,
     /// The same two for raw windows (the SRE Workbook's table).
     pub workbook_detection_minutes: Option<Exact>,
     pub workbook_reset_minutes: Option<Exact>,
 }
 
-/// Minutes until a derived window of `window_secs` exceeds `threshold` at 100% errors, to 0.1s.
-fn derived_detection(threshold: Exact, window_secs: u64) -> f64 {
-    let base = Exact::ratio(i128::from(BASE_WINDOW_SECS), 60);
-    let ideal = threshold * Exact::ratio(i128::from(window_secs), 60);
-    let minutes = if window_secs == BASE_WINDOW_SECS {
-        // The base window is a plain 5m increase: no ramp.
-        ideal.to_f64()
-    } else if ideal + ideal >= base {
-        (ideal + base / Exact::int(2)).to_f64()
-    } else {
-        (2.0 * base.to_f64() * ideal.to_f64()).sqrt()
+/// Minutes until the error ratio of a window of `window_secs`, computed as `source` says,
+/// exceeds `threshold` from the start of a full outage, to 0.1s.
+fn detection(threshold: Exact, window_secs: u64, source: WindowSource) -> f64 {
+    let b = BASE_WINDOW_SECS as f64 / 60.0;
+    let ideal = (threshold * Exact::ratio(i128::from(window_secs), 60)).to_f64();
+    let minutes = match source {
+        WindowSource::Base | WindowSource::Raw => ideal,
+        WindowSource::Derived if ideal >= b => ideal,
+        // t²/(2B) + t/2 = θW.
+        WindowSource::Derived => ((b * b + 8.0 * b * ideal).sqrt() - b) / 2.0,
     };
     (minutes * 600.0).round() / 600.0
 }
@@ -75,6 +76,11 @@ pub fn explain(
 ) -> Explanation {
     let budget = objective.error_budget();
     let window_minutes = Exact::ratio(i128::from(window.as_secs()), 60);
+    // The tiers that get rules, as `rules::live_tiers` picks them.
+    let live: Vec<&Tier> = tiers
+        .iter()
+        .filter(|t| t.can_fire(objective, window))
+        .collect();
     let tiers = tiers
         .iter()
         .map(|tier| {
@@ -82,11 +88,7 @@ pub fn explain(
             let can_fire = tier.can_fire(objective, window);
             let long_minutes = Exact::ratio(i128::from(tier.long_secs), 60);
             let short_minutes = Exact::ratio(i128::from(tier.short_secs), 60);
-            let half_base = if tier.short_secs > BASE_WINDOW_SECS {
-                Exact::ratio(i128::from(BASE_WINDOW_SECS), 120)
-            } else {
-                Exact::int(0)
-            };
+            let source = |secs| source_among(live.iter().copied(), secs);
             let workbook_reset = short_minutes * (Exact::int(1) - threshold);
             TierFigures {
                 tier: *tier,
@@ -95,10 +97,14 @@ pub fn explain(
                 error_ratio_threshold: threshold,
                 can_fire,
                 detection_minutes_full_outage: can_fire.then(|| {
-                    derived_detection(threshold, tier.long_secs)
-                        .max(derived_detection(threshold, tier.short_secs))
+                    detection(threshold, tier.long_secs, source(tier.long_secs)).max(detection(
+                        threshold,
+                        tier.short_secs,
+                        source(tier.short_secs),
+                    ))
                 }),
-                reset_minutes: can_fire.then(|| (workbook_reset + half_base).to_f64()),
+                // Short windows are raw (or the base): they reset as the Workbook says.
+                reset_minutes: can_fire.then(|| workbook_reset.to_f64()),
                 workbook_detection_minutes: can_fire.then(|| threshold * long_minutes),
                 workbook_reset_minutes: can_fire.then_some(workbook_reset),
             }
@@ -233,8 +239,8 @@ impl Explanation {
             if t.can_fire {
                 out.push_str(&format!(
                     "  {} at {}×: {act} when the last {long} and the last {short} both fail more than {}% of events, \
-                     i.e. {}% of the {} budget spent in {long}; a full outage is caught after {} ({} with raw windows), \
-                     and the alert clears about {} after recovery\n",
+                     i.e. {}% of the {} budget spent in {long}; a full outage is caught after {} (the Workbook's figure: {}), \
+                     and the alert clears {} after recovery\n",
                     tier.describe(),
                     t.burn_rate,
                     t.error_ratio_threshold * Exact::int(100),

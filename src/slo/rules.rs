@@ -1,20 +1,46 @@
 //! SLO → Prometheus rules. Pure: the same profile gives the same bytes.
 //!
 //! Per SLO, two groups:
-//! - `slo-<name>`: the error and total increases recorded once over the 5m base window, the error
-//!   ratio over every alert window derived from them (`sum_over_time(errors[W]) /
-//!   sum_over_time(total[W])`: a sum of events, so traffic-weighted, and no raw range scan longer
-//!   than 5m), and one `SLOErrorBudgetBurn` alert per tier (the Workbook's multi-window
-//!   multi-burn-rate table; both windows must exceed the threshold).
-//! - `slo-<name>-budget`: the error ratio over the whole SLO window, the one long scan, on a slower
-//!   interval (dashboards and reports read it; no alert depends on it).
+//! - `slo-<name>`: the error and total increases over the 5m base window, recorded once; the error
+//!   ratio over every alert window (`slo:error_ratio:window<W>`); one `SLOErrorBudgetBurn` alert
+//!   per tier (the Workbook's multi-window multi-burn-rate table; both windows must exceed the
+//!   threshold).
+//! - `slo-<name>-budget`: the error ratio over the whole SLO window, on a slower interval
+//!   (dashboards and reports read it; no alert depends on it).
 //!
 //! Recorded series carry only the `slo` label: the SLO's own labels go on the alerts, so changing
-//! them never splits a window's history.
+//! them never splits a window's history. Every ratio is events over events (traffic-weighted),
+//! never an average of ratios.
 //!
-//! Approximation: each base sample counts the events of the 5m before it, so a window W built from
-//! them weighs events in its first and last 5m less (a W+5m window with linear edges). Numerator
-//! and denominator are weighted alike; the ratio is exact when traffic and errors are steady.
+//! # How each window is computed (decided in [`window_source`])
+//!
+//! Two ways, chosen per window:
+//! - **Raw**: `sum(increase(errors[W])) / sum(increase(total[W]))` straight from the source
+//!   counters. Exact at both edges (the Workbook's figures), but its cost grows with the number of
+//!   series behind the selectors times the samples in W.
+//! - **Derived** from the recorded 5m increases `E` and `T` (one series each, whatever the
+//!   cardinality): `(avg_over_time(E[W − B/2]) × (2W/B − 1) + E) / (… T …)` with B = 5m. A plain
+//!   `sum_over_time(E[W])` weighs the events of the last 5m by their age (a sample holds the 5m
+//!   before it), so it lags a raw window by B/2 at the leading edge: a full outage paged after
+//!   2.9 minutes instead of the Workbook's 0.86, and a ratio just above a threshold 2.5 minutes
+//!   late on every tier. Adding half of the newest sample fills that ramp in (events aged a < B
+//!   weigh a/B + 1/2, which averages 1), and shortening the scan by B/2 keeps the total weight at
+//!   W, so once an outage is B old the derived window counts exactly what a raw one counts; before
+//!   that it lags by at most B/8 (37.5s). `avg_over_time × (W − B/2)/B` turns samples into events
+//!   whatever the evaluation interval.
+//!
+//! The short windows (5m, 30m, 2h, 6h) are raw, the long ones (1h, 1d, 3d and the SLO window)
+//! derived:
+//! - a page resets when its short window drops under the threshold: raw short windows reset
+//!   exactly as the Workbook says (a derived one would trail by up to B/8 more);
+//! - the short windows are 515 minutes of raw scan per evaluation against Sloth's 6,335 (5m, 30m,
+//!   1h, 2h, 6h, 1d, 3d all raw), so at high cardinality obsctl reads about 8% of the samples;
+//! - the long windows are the costly ones to scan raw (1d and 3d are 90% of Sloth's samples), and
+//!   the derived ones scan one series each.
+//!
+//! Measured (`scripts/bench.sh slo`, one Prometheus evaluating both rule sets on the same series
+//! and history): see the table in README "Benchmarks"; the detection and reset figures are proved
+//! by tests/slo_rules.rs under promtool and reported by `slo explain`.
 
 use std::collections::BTreeMap;
 
@@ -22,7 +48,7 @@ use serde::Serialize;
 use serde_json::json;
 
 use crate::profile::slo::selector::quote;
-use crate::profile::slo::{Indicator, Selector, Slo, Tier, BASE_WINDOW_SECS};
+use crate::profile::slo::{Exact, Indicator, Selector, Slo, Tier, BASE_WINDOW_SECS};
 use crate::profile::types::format_seconds;
 use crate::profile::{Duration, Stack};
 
@@ -122,14 +148,56 @@ fn matcher(slo: &Slo) -> String {
     format!("{{slo={}}}", quote(slo.name.as_str()))
 }
 
-/// `sum_over_time(errors[W]) / sum_over_time(total[W])`, or the base ratio for the base window.
+/// Where a window's error ratio comes from (see the module docs for why).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum WindowSource {
+    /// The recorded 5m increases themselves.
+    Base,
+    /// The source counters, over the whole window.
+    Raw,
+    /// The recorded 5m increases, leading edge corrected.
+    Derived,
+}
+
+/// Short windows decide when a page resets: raw, so it resets as the Workbook says. Long windows
+/// are the expensive scans: derived from the two base recordings.
+pub fn window_source(slo: &Slo, window: &Duration) -> WindowSource {
+    source_among(live_tiers(slo), window.as_secs())
+}
+
+/// [`window_source`] for a window among `tiers` (also for `slo explain` of a bare objective).
+pub fn source_among<'a>(tiers: impl IntoIterator<Item = &'a Tier>, secs: u64) -> WindowSource {
+    if secs == BASE_WINDOW_SECS {
+        WindowSource::Base
+    } else if tiers.into_iter().any(|t| t.short_secs == secs) {
+        WindowSource::Raw
+    } else {
+        WindowSource::Derived
+    }
+}
+
+/// The error ratio over `window`, as its source says.
 fn ratio_expr(slo: &Slo, window: &Duration) -> String {
     let m = matcher(slo);
-    if window.as_secs() == BASE_WINDOW_SECS {
-        format!("{ERRORS_METRIC}{m} / {TOTAL_METRIC}{m}")
-    } else {
-        let w = format_seconds(window.as_secs());
-        format!("sum_over_time({ERRORS_METRIC}{m}[{w}]) / sum_over_time({TOTAL_METRIC}{m}[{w}])")
+    match window_source(slo, window) {
+        WindowSource::Base => format!("{ERRORS_METRIC}{m} / {TOTAL_METRIC}{m}"),
+        WindowSource::Raw => {
+            let w = format_seconds(window.as_secs());
+            format!("({}) / {}", errors_expr(slo, &w), total_expr(slo, &w))
+        }
+        WindowSource::Derived => {
+            // Events over W: the last W − B/2 of 5m samples, averaged and scaled to events
+            // ((W − B/2)/B; doubled with the half sample: 2W/B − 1), plus half of the newest.
+            let scan = format_seconds(window.as_secs() - BASE_WINDOW_SECS / 2);
+            let scale = Exact::ratio(
+                i128::from(2 * window.as_secs() - BASE_WINDOW_SECS),
+                i128::from(BASE_WINDOW_SECS),
+            );
+            let events = |metric: &str| {
+                format!("avg_over_time({metric}{m}[{scan}]) * {scale} + {metric}{m}")
+            };
+            format!("({}) / ({})", events(ERRORS_METRIC), events(TOTAL_METRIC))
+        }
     }
 }
 

@@ -102,6 +102,9 @@ pub(crate) struct Ctx {
     pub ids: RunIds,
     /// When the run started, in Unix nanoseconds (query windows start before it).
     pub started_ns: u128,
+    /// When this run's span was pushed to Tempo, in Unix nanoseconds: series made from it are
+    /// newer.
+    pub span_pushed_ns: std::sync::OnceLock<u128>,
     urls: Urls,
     cluster_access: ClusterAccess,
     cluster: OnceCell<Result<kube::Client, String>>,
@@ -120,6 +123,7 @@ impl Ctx {
             expect: inputs.expect,
             ids: RunIds::fresh(),
             started_ns: now_ns(),
+            span_pushed_ns: std::sync::OnceLock::new(),
             urls: inputs.urls,
             cluster_access: inputs.cluster,
             cluster: OnceCell::new(),
@@ -133,16 +137,6 @@ impl Ctx {
     /// `30s`, for messages.
     pub fn timeout_text(&self) -> String {
         format_duration(self.timeout)
-    }
-
-    /// Sleeps `d` (or until the deadline); false when no time is left.
-    pub async fn pause(&self, d: Duration) -> bool {
-        let now = Instant::now();
-        if now >= self.deadline {
-            return false;
-        }
-        tokio::time::sleep_until((now + d).min(self.deadline)).await;
-        Instant::now() < self.deadline
     }
 
     /// A Kubernetes API call bounded by the deadline; errors say what was being done.

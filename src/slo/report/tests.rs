@@ -1,3 +1,5 @@
+//! Budget reports from given SLI samples: arithmetic, policy states, the table and Markdown.
+
 use super::*;
 
 fn policy() -> Policy {
