@@ -325,11 +325,12 @@ async fn grafanas_claim_is_kept_by_down_purged_only_after_the_uninstalls_and_reu
         .collect();
     assert_eq!(deleted, [format!("{PVCS}/kube-prometheus-stack-grafana")]);
     assert_eq!(helm.calls_of("uninstall").len(), 8);
-    let purge_note = stdout
-        .lines()
+    let lines: Vec<&str> = stdout.lines().collect();
+    let purge_note = lines
+        .iter()
         .position(|l| l.contains("deleted PersistentVolumeClaims: kube-prometheus-stack-grafana"));
-    let last_uninstall = stdout
-        .lines()
+    let last_uninstall = lines
+        .iter()
         .rposition(|l| l.contains("kube-prometheus-stack") && l.contains("uninstalled"));
     assert!(
         purge_note.is_some() && last_uninstall < purge_note,
