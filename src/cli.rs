@@ -171,6 +171,9 @@ pub struct UpArgs {
     /// Allow changes that lose data (volume shrink, storage class change, retention cut)
     #[arg(long)]
     pub allow_destructive: bool,
+    /// Take over the stack's lock although another run holds it (only when that run is gone)
+    #[arg(long)]
+    pub force_unlock: bool,
     /// Timeout for each Helm release
     #[arg(long, default_value = "10m", value_name = "DURATION")]
     pub timeout: Duration,
@@ -192,6 +195,9 @@ pub struct DownArgs {
     /// Do not ask for confirmation
     #[arg(short, long)]
     pub yes: bool,
+    /// Take over the stack's lock although another run holds it (only when that run is gone)
+    #[arg(long)]
+    pub force_unlock: bool,
     /// Timeout for each Helm uninstall
     #[arg(long, default_value = "5m", value_name = "DURATION")]
     pub timeout: Duration,
@@ -223,10 +229,15 @@ pub struct VerifyArgs {
     /// Tempo's OTLP/HTTP receiver, when it is not port 4318 of --tempo-url
     #[arg(long, value_name = "URL")]
     pub tempo_otlp_url: Option<String>,
-    /// Run only these components: workloads, prometheus, alertmanager, grafana, loki, tempo, correlation,
-    /// collector
-    #[arg(long, value_delimiter = ',', value_name = "LIST")]
-    pub only: Vec<String>,
+    /// Run only these components (comma-separated)
+    #[arg(
+        long,
+        value_enum,
+        ignore_case = true,
+        value_delimiter = ',',
+        value_name = "LIST"
+    )]
+    pub only: Vec<crate::verify::Component>,
     /// Bound for the whole run
     #[arg(long, default_value = "30s", value_name = "DURATION")]
     pub timeout: Duration,
@@ -369,5 +380,35 @@ mod tests {
         };
         assert_eq!(args.timeout.as_secs(), 45);
         assert!(Cli::try_parse_from(["obsctl", "verify", "--timeout", "45x"]).is_err());
+    }
+
+    #[test]
+    fn only_is_parsed_by_clap_case_insensitively_with_a_suggestion() {
+        use crate::verify::Component;
+        let cli =
+            Cli::try_parse_from(["obsctl", "verify", "--only", "Loki,tempo,collector"]).unwrap();
+        let Command::Verify(args) = cli.command else {
+            panic!("not verify")
+        };
+        assert_eq!(
+            args.only,
+            [Component::Loki, Component::Tempo, Component::Collector]
+        );
+        let err = Cli::try_parse_from(["obsctl", "verify", "--only", "loki,promethues"])
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("invalid value 'promethues' for '--only <LIST>'"),
+            "{err}"
+        );
+        assert!(
+            err.contains("a similar value exists: 'prometheus'"),
+            "{err}"
+        );
+        assert!(err.contains("workloads, prometheus, alertmanager"), "{err}");
+        let err = Cli::try_parse_from(["obsctl", "verify", "--only", "nothing-like-it"])
+            .unwrap_err()
+            .to_string();
+        assert!(!err.contains("similar value"), "{err}");
     }
 }

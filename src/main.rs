@@ -1,3 +1,5 @@
+//! The `obsctl` binary: parse the command line, run the command, map its outcome to an exit code.
+
 use std::process::ExitCode;
 
 use clap::Parser;

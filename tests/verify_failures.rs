@@ -255,10 +255,14 @@ async fn without_a_cluster_the_cluster_checks_fail_and_say_why() {
 fn bad_usage_exits_2_before_anything_runs() {
     let dir = tempfile::tempdir().unwrap();
     let junit = dir.path().join("verify.xml");
-    let cases: [(&[&str], &str); 4] = [
+    let cases: [(&[&str], &str); 5] = [
         (
             &["--only", "loki,promethues"],
-            "unknown component `promethues` (did you mean `prometheus`?)",
+            "invalid value 'promethues' for '--only <LIST>'",
+        ),
+        (
+            &["--only", "loki,promethues"],
+            "tip: a similar value exists: 'prometheus'",
         ),
         (
             &["--loki-url", "localhost:3100"],

@@ -1,3 +1,5 @@
+//! `obsctl completions SHELL`: shell completion scripts generated from the clap definitions.
+
 use anyhow::Result;
 use clap::CommandFactory;
 

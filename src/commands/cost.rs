@@ -1,3 +1,5 @@
+//! `obsctl cost`: size the profile's volumes, price them, compare with commercial APM, draw the chart.
+
 use anyhow::{Context, Result};
 
 use crate::cli::{CostArgs, CostFormat};

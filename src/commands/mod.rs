@@ -8,6 +8,7 @@ mod profile;
 mod render;
 mod runbook;
 mod schema;
+mod shared;
 mod slo;
 mod up;
 mod verify;

@@ -1,3 +1,5 @@
+//! `obsctl profile show|validate|list`: print, check and list stack profiles.
+
 use anyhow::{Context, Result};
 use serde_json::json;
 

@@ -1,3 +1,5 @@
+//! `obsctl render --out DIR`: write the values, manifests and `plan.json` of a profile, atomically.
+
 use anyhow::{Context, Result};
 
 use crate::cli::RenderArgs;

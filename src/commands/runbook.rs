@@ -27,11 +27,9 @@ pub fn run(args: RunbookArgs) -> Result<Outcome> {
                 .find(|s| s.name.as_str() == name)
                 .ok_or_else(|| {
                     let names: Vec<&str> = stack.slos.iter().map(|s| s.name.as_str()).collect();
-                    let hint = crate::yaml::suggest(name, &names)
-                        .map(|s| format!(" (did you mean `{s}`?)"))
-                        .unwrap_or_default();
+                    let hint = crate::suggest::did_you_mean(name, &names);
                     UsageError(format!(
-                        "--slo: profile `{}` has no SLO `{name}`{hint}; its SLOs: {}",
+                        "--slo: profile `{}` has no SLO `{name}`{hint} (its SLOs: {})",
                         stack.name,
                         names.join(", ")
                     ))

@@ -1,3 +1,5 @@
+//! `obsctl schema`: the JSON Schema of the profile format, for editor completion.
+
 use anyhow::Result;
 
 use crate::error::Outcome;

@@ -177,7 +177,9 @@ fn tier_table(e: &Explanation) -> Table {
 
 fn report_command(args: SloReportArgs) -> Result<Outcome> {
     let at = match &args.at {
-        Some(text) => report::parse_time(text).map_err(|e| UsageError(format!("--at: {e}")))?,
+        Some(text) => {
+            crate::time::parse_instant(text).map_err(|e| UsageError(format!("--at: {e}")))?
+        }
         None => std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .context("reading the clock")?

@@ -18,7 +18,7 @@ use crate::verify::{
 
 pub fn run(args: VerifyArgs) -> Result<Outcome> {
     let usage = |e: VerifyInputError| UsageError(e.to_string());
-    let only = parse_only(&args.only).map_err(usage)?;
+    let only = parse_only(&args.only);
     let url = |flag: &'static str, value: &Option<String>| {
         value
             .as_deref()

@@ -5,10 +5,12 @@
 use std::collections::HashMap;
 use std::io::Write;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 use serde_json::json;
+
+use crate::time::now_millis as timestamp;
 
 use super::{Event, Report, Reporter, State};
 use crate::output::Table;
@@ -25,37 +27,6 @@ pub fn for_output(steps: &[Step], json: bool) -> Box<dyn Reporter + Send> {
     }
 }
 
-/// Now as RFC 3339 UTC with milliseconds, e.g. `2026-11-23T09:15:02.117Z`.
-pub fn timestamp() -> String {
-    format_utc(
-        SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .unwrap_or_default(),
-    )
-}
-
-fn format_utc(since_epoch: Duration) -> String {
-    let secs = since_epoch.as_secs();
-    let (days, rem) = ((secs / 86_400) as i64, secs % 86_400);
-    // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    format!(
-        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}.{:03}Z",
-        rem / 3600,
-        rem % 3600 / 60,
-        rem % 60,
-        since_epoch.subsec_millis()
-    )
-}
-
 fn secs(d: Duration) -> String {
     format!("{:.1}s", d.as_secs_f64())
 }
@@ -66,6 +37,9 @@ fn describe(state: &State) -> String {
         State::Done { elapsed, note } if note.is_empty() => format!("done in {}", secs(*elapsed)),
         State::Done { elapsed, note } => format!("done ({note}) in {}", secs(*elapsed)),
         State::Failed { elapsed, reason } => format!("FAILED after {}: {reason}", secs(*elapsed)),
+        State::Interrupted { elapsed, reason } => {
+            format!("INTERRUPTED after {}: {reason}", secs(*elapsed))
+        }
         State::NotStarted { reason } => format!("not started: {reason}"),
     }
 }
@@ -73,7 +47,7 @@ fn describe(state: &State) -> String {
 /// The closing table and count line, for people.
 pub fn summary_text(report: &Report) -> String {
     let mut table = Table::new(["STEP", "RESULT", "TIME", "DETAIL"]);
-    let (mut done, mut failed, mut skipped) = (0, 0, 0);
+    let (mut done, mut failed, mut interrupted, mut skipped) = (0, 0, 0, 0);
     for outcome in &report.steps {
         let (result, time, detail) = match &outcome.state {
             State::Done { elapsed, note } => {
@@ -84,6 +58,10 @@ pub fn summary_text(report: &Report) -> String {
                 failed += 1;
                 ("FAILED", secs(*elapsed), reason.clone())
             }
+            State::Interrupted { elapsed, reason } => {
+                interrupted += 1;
+                ("INTERRUPTED", secs(*elapsed), reason.clone())
+            }
             State::NotStarted { reason } => {
                 skipped += 1;
                 ("not started", "-".into(), reason.clone())
@@ -91,8 +69,13 @@ pub fn summary_text(report: &Report) -> String {
         };
         table.row([outcome.id.clone(), result.into(), time, detail]);
     }
+    let interrupted = if interrupted > 0 {
+        format!(", {interrupted} interrupted")
+    } else {
+        String::new()
+    };
     format!(
-        "{}{done} done, {failed} failed, {skipped} not started in {}\n",
+        "{}{done} done, {failed} failed{interrupted}, {skipped} not started in {}\n",
         table.render(false),
         secs(report.elapsed)
     )
@@ -226,6 +209,7 @@ impl Reporter for Bars {
                     let mark = match state {
                         State::Done { .. } => "✓",
                         State::Failed { .. } => "✗",
+                        State::Interrupted { .. } => "!",
                         State::NotStarted { .. } => "-",
                     };
                     bar.finish_with_message(format!("{mark} {}", describe(state)));
@@ -256,23 +240,6 @@ impl Reporter for Bars {
 mod tests {
     use super::*;
     use crate::executor::Outcome;
-
-    #[test]
-    fn timestamps_are_rfc3339_utc() {
-        assert_eq!(
-            format_utc(Duration::from_millis(0)),
-            "1970-01-01T00:00:00.000Z"
-        );
-        // 2024-02-29T12:34:56.789Z, a leap day.
-        assert_eq!(
-            format_utc(Duration::from_millis(1_709_210_096_789)),
-            "2024-02-29T12:34:56.789Z"
-        );
-        assert_eq!(
-            format_utc(Duration::from_secs(4_102_444_799)),
-            "2099-12-31T23:59:59.000Z"
-        );
-    }
 
     #[test]
     fn the_summary_counts_done_failed_and_not_started() {

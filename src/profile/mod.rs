@@ -215,13 +215,7 @@ fn resolve_parent(child: &Origin, reference: &str) -> Origin {
 
 fn unknown_builtin_message(name: &str) -> String {
     let names = builtin_names();
-    let suggestion = names
-        .iter()
-        .map(|n| (strsim::jaro_winkler(n, name), n))
-        .filter(|(score, _)| *score >= 0.8)
-        .max_by(|a, b| a.0.total_cmp(&b.0))
-        .map(|(_, n)| format!("; did you mean `{n}`?"))
-        .unwrap_or_default();
+    let suggestion = crate::suggest::did_you_mean(name, &names);
     format!(
         "unknown profile `{name}`{suggestion} Built-in profiles: {}; or give a path to a YAML file",
         names.join(", ")

@@ -1,3 +1,5 @@
+//! Loading built-in and file profiles: layering, validation, positioned errors and suggestions.
+
 use std::fs;
 
 use super::*;

@@ -1,3 +1,5 @@
+//! The render of every shipped profile: values, manifests, cross-links, determinism.
+
 use super::merge::get;
 use super::*;
 use crate::profile::{load, load_file};

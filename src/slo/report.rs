@@ -136,7 +136,7 @@ pub async fn build(client: &Client, stack: &Stack, at: f64) -> Result<Report, Qu
     Ok(Report {
         profile: stack.name.to_string(),
         prometheus_url: client.url().to_string(),
-        time: format_rfc3339(at),
+        time: crate::time::format_instant(at),
         policy: PolicyJson {
             healthy: stack.policy.healthy,
             low: stack.policy.low,
@@ -409,118 +409,6 @@ fn burn_cell(s: &SloReport, window: &str) -> String {
 
 fn md_escape(text: &str) -> String {
     text.replace('|', "\\|")
-}
-
-/// Parses `--at`: RFC 3339 (`2026-01-31T00:00:00Z`, `…+02:00`, fractional seconds allowed) or
-/// unix seconds.
-pub fn parse_time(text: &str) -> Result<f64, String> {
-    let bad = || {
-        format!("invalid time `{text}`: expected RFC 3339 such as `2026-01-31T23:59:59Z` or unix seconds such as `1769903999`")
-    };
-    if let Ok(secs) = text.parse::<f64>() {
-        return if secs.is_finite() && secs >= 0.0 {
-            Ok(secs)
-        } else {
-            Err(bad())
-        };
-    }
-    let b = text.as_bytes();
-    if b.len() < 20
-        || b[4] != b'-'
-        || b[7] != b'-'
-        || !matches!(b[10], b'T' | b't' | b' ')
-        || b[13] != b':'
-        || b[16] != b':'
-    {
-        return Err(bad());
-    }
-    let num = |range: std::ops::Range<usize>| -> Result<i64, String> {
-        let s = text.get(range).ok_or_else(bad)?;
-        if s.bytes().all(|c| c.is_ascii_digit()) {
-            s.parse().map_err(|_| bad())
-        } else {
-            Err(bad())
-        }
-    };
-    let (year, month, day) = (num(0..4)?, num(5..7)?, num(8..10)?);
-    let (hour, minute, second) = (num(11..13)?, num(14..16)?, num(17..19)?);
-    if !(1..=12).contains(&month)
-        || !(1..=days_in_month(year, month)).contains(&day)
-        || hour > 23
-        || minute > 59
-        || second > 60
-    {
-        return Err(bad());
-    }
-    let mut rest = &text[19..];
-    let mut fraction = 0.0;
-    if let Some(r) = rest.strip_prefix('.') {
-        let digits: String = r.chars().take_while(char::is_ascii_digit).collect();
-        if digits.is_empty() {
-            return Err(bad());
-        }
-        fraction = format!("0.{digits}").parse().map_err(|_| bad())?;
-        rest = &r[digits.len()..];
-    }
-    let offset = match rest {
-        "Z" | "z" => 0,
-        _ if rest.len() == 6 && matches!(&rest[..1], "+" | "-") && &rest[3..4] == ":" => {
-            let h: i64 = rest[1..3].parse().map_err(|_| bad())?;
-            let m: i64 = rest[4..6].parse().map_err(|_| bad())?;
-            let sign = if rest.starts_with('-') { -1 } else { 1 };
-            sign * (h * 3600 + m * 60)
-        }
-        _ => return Err(bad()),
-    };
-    let secs =
-        days_from_civil(year, month, day) * 86_400 + hour * 3600 + minute * 60 + second - offset;
-    if secs < 0 {
-        return Err(bad());
-    }
-    Ok(secs as f64 + fraction)
-}
-
-fn days_in_month(year: i64, month: i64) -> i64 {
-    match month {
-        2 if (year % 4 == 0 && year % 100 != 0) || year % 400 == 0 => 29,
-        2 => 28,
-        4 | 6 | 9 | 11 => 30,
-        _ => 31,
-    }
-}
-
-/// Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's algorithm).
-fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let mp = (m + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + d - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
-}
-
-/// Unix seconds → `2026-01-31T23:59:59Z` (fractions of a second as milliseconds when present).
-pub fn format_rfc3339(secs: f64) -> String {
-    let whole = secs.floor() as i64;
-    let millis = ((secs - secs.floor()) * 1000.0).round() as i64;
-    let (days, rem) = (whole.div_euclid(86_400), whole.rem_euclid(86_400));
-    // Inverse of days_from_civil.
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    let time = format!("{:02}:{:02}:{:02}", rem / 3600, rem % 3600 / 60, rem % 60);
-    if millis > 0 && millis < 1000 {
-        format!("{y:04}-{m:02}-{d:02}T{time}.{millis:03}Z")
-    } else {
-        format!("{y:04}-{m:02}-{d:02}T{time}Z")
-    }
 }
 
 #[cfg(test)]

@@ -214,8 +214,8 @@ fn unknown_message(what: &str, given: &str, expected: &[&str]) -> String {
     let mut msg = format!("unknown {what} `{given}`");
     if given == "<<" {
         msg.push_str("; YAML merge keys (`<<`) are not supported, write the keys out");
-    } else if let Some(best) = suggest(given, expected) {
-        msg.push_str(&format!("; did you mean `{best}`?"));
+    } else {
+        msg.push_str(&crate::suggest::did_you_mean(given, expected));
     }
     if expected.is_empty() {
         msg.push_str(&format!(" (no {what}s are allowed here)"));
@@ -224,34 +224,6 @@ fn unknown_message(what: &str, given: &str, expected: &[&str]) -> String {
         msg.push_str(&format!(" (expected one of: {})", list.join(", ")));
     }
     msg
-}
-
-/// The closest candidate, if it is close enough to be a likely typo. Case, `_` and `-`
-/// are ignored first so `object_storage` finds `objectStorage`; then Jaro-Winkler ≥ 0.8,
-/// or an edit distance ≤ 2 for words long enough that 2 edits are not most of them.
-pub fn suggest<'a>(given: &str, candidates: &[&'a str]) -> Option<&'a str> {
-    let norm = |s: &str| -> String {
-        s.chars()
-            .filter(|c| *c != '_' && *c != '-')
-            .flat_map(char::to_lowercase)
-            .collect()
-    };
-    let g = norm(given);
-    if let Some(c) = candidates.iter().find(|c| norm(c) == g) {
-        return Some(c);
-    }
-    candidates
-        .iter()
-        .map(|c| {
-            (
-                *c,
-                strsim::jaro_winkler(&g, &norm(c)),
-                strsim::levenshtein(&g, &norm(c)),
-            )
-        })
-        .filter(|(_, jw, lev)| *jw >= 0.8 || (*lev <= 2 && g.chars().count() > 3))
-        .max_by(|a, b| a.1.total_cmp(&b.1).then(b.2.cmp(&a.2)))
-        .map(|(c, _, _)| c)
 }
 
 /// What a node is, for "found ..." in messages: the text of numbers and booleans,

@@ -206,10 +206,8 @@ impl FromStr for WorkloadRef {
             })
             .ok_or_else(|| {
                 let names: Vec<&str> = WorkloadKind::ALL.iter().map(|k| k.as_str()).collect();
-                let hint = crate::yaml::suggest(kind, &names)
-                    .map(|s| format!(" (did you mean `{s}`?)"))
-                    .unwrap_or_default();
-                format!("unknown workload kind `{kind}`{hint}: {expected}")
+                let hint = crate::suggest::did_you_mean(kind, &names);
+                format!("unknown workload kind `{kind}`: {expected}{hint}")
             })?;
         let name = name
             .parse()

@@ -1,3 +1,5 @@
+//! Generated SLO rules: names, windows, thresholds and alert labels for each tier.
+
 use super::*;
 use crate::profile::{load, load_file, Profile};
 

@@ -572,15 +572,21 @@ fn suggestions_only_when_close() {
         "name",
         "id",
     ];
-    assert_eq!(suggest("retension", fields), Some("retention"));
-    assert_eq!(suggest("enabeld", fields), Some("enabled"));
-    assert_eq!(suggest("Storage", fields), Some("storage"));
-    assert_eq!(suggest("object-storage", fields), Some("objectStorage"));
-    assert_eq!(suggest("nmae", fields), Some("name"));
-    assert_eq!(suggest("colour", fields), None);
-    assert_eq!(suggest("xyz", fields), None);
-    assert_eq!(suggest("a", fields), None);
-    assert_eq!(suggest("replicas", &[]), None);
+    assert_eq!(
+        crate::suggest::closest("retension", fields),
+        Some("retention")
+    );
+    assert_eq!(crate::suggest::closest("enabeld", fields), Some("enabled"));
+    assert_eq!(crate::suggest::closest("Storage", fields), Some("storage"));
+    assert_eq!(
+        crate::suggest::closest("object-storage", fields),
+        Some("objectStorage")
+    );
+    assert_eq!(crate::suggest::closest("nmae", fields), Some("name"));
+    assert_eq!(crate::suggest::closest("colour", fields), None);
+    assert_eq!(crate::suggest::closest("xyz", fields), None);
+    assert_eq!(crate::suggest::closest("a", fields), None);
+    assert_eq!(crate::suggest::closest("replicas", &[]), None);
     assert_eq!(
         unknown_message("key", "x", &[]),
         "unknown key `x` (no keys are allowed here)"
