@@ -6,22 +6,21 @@ use std::collections::HashSet;
 use std::sync::Arc;
 
 use anyhow::{Context as _, Result};
-use futures::future::FutureExt;
 use kube::Client;
 use serde_json::{json, Value};
 
-use super::up::{
+use super::shared::{
     announce_target, confirm, connect_checked, detect_helm, refuse_without_confirmation,
     with_runtime,
 };
 use crate::cli::{DownArgs, TableOrJson};
-use crate::cluster::apply;
 use crate::cluster::claims::{self, Claim};
 use crate::error::Outcome;
+use crate::executor::steps::{self, UninstallContext};
 use crate::executor::{self, progress};
-use crate::helm::{self, Helm};
+use crate::helm::Helm;
 use crate::output::Table;
-use crate::plan::{self, Action};
+use crate::plan;
 use crate::profile::Profile;
 use crate::render::endpoints::KPS_FULLNAME;
 use crate::render::Rendered;
@@ -125,39 +124,17 @@ async fn down(
         .map(serde_json::to_value)
         .collect::<Result<_, _>>()
         .context("converting the manifests")?;
-    let shared = Arc::new((
-        client.clone(),
-        ns.clone(),
+    let context = Arc::new(UninstallContext {
+        client: client.clone(),
+        namespace: ns.clone(),
         objects,
         installed,
-        args.timeout.as_std(),
-    ));
+        timeout: args.timeout.as_std(),
+    });
     let reporter = progress::for_output(&steps, json);
     let report = executor::run(
         &steps,
-        |step| {
-            let shared = shared.clone();
-            let step = step.clone();
-            async move {
-                let (client, ns, objects, installed, timeout) = &*shared;
-                match step.action {
-                    Action::Manifests => apply::delete_all(client, ns, objects)
-                        .await
-                        .map(|n| format!("{n} objects deleted"))
-                        .map_err(|e| e.to_string()),
-                    Action::Helm if !installed.contains(&step.id) => Ok("not installed".into()),
-                    _ => {
-                        let (argv, timeout) = (step.argv.clone(), *timeout);
-                        tokio::task::spawn_blocking(move || helm::run_step(&argv, timeout))
-                            .await
-                            .map_err(|e| e.to_string())?
-                            .map(|_| "uninstalled".to_string())
-                            .map_err(|e| e.to_string())
-                    }
-                }
-            }
-            .boxed()
-        },
+        |step| steps::uninstall_step(context.clone(), step.clone()),
         reporter.as_ref(),
     )
     .await;

@@ -7,6 +7,7 @@ mod plan;
 mod profile;
 mod render;
 mod schema;
+mod shared;
 mod slo;
 mod up;
 mod verify;
