@@ -162,7 +162,7 @@ impl Window {
         self.resend_delay + self.interval + DELIVERY_SLACK
     }
 
-    /// `1m6s: resend delay 1m, evaluation interval 1s, 5s to deliver`.
+    /// `66s: resend delay 60s, evaluation interval 1s, 5s to deliver`.
     fn explain(self) -> String {
         format!(
             "{}: resend delay {}, evaluation interval {}, {} to deliver",
@@ -358,7 +358,7 @@ mod tests {
         };
         assert_eq!(
             text,
-            "Watchdog has been firing in Prometheus for 100s and is not in Alertmanager, longer than allowed (1m35s: resend delay 1m, evaluation interval 30s, 5s to deliver): Prometheus is not sending to any Alertmanager"
+            "Watchdog has been firing in Prometheus for 100s and is not in Alertmanager, longer than allowed (95s: resend delay 60s, evaluation interval 30s, 5s to deliver): Prometheus is not sending to any Alertmanager"
         );
         // A fresh Alertmanager: the window starts when it did.
         assert!(matches!(
