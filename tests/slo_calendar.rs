@@ -103,7 +103,7 @@ fn report(url: &str, profile: &std::path::Path, at: &str) -> Value {
         .args([
             "slo",
             "report",
-            "-o",
+            "--output",
             "json",
             "--prometheus-url",
             url,

@@ -127,7 +127,7 @@ fn what_does_not_map_is_refused_with_position_and_reason() {
         .code(2)
         .stdout("")
         .stderr(
-            predicate::str::contains("timeslices.yaml:24:20: `spec.budgetingMethod`: `Timeslices` budgeting")
+            predicate::str::contains("timeslices.yaml:27:20: `spec.budgetingMethod`: `Timeslices` budgeting")
                 .and(predicate::str::contains(
                     "`spec.indicator.spec.ratioMetric.good.metricSource.type`: a `Datadog` source does not map",
                 )),

