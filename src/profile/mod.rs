@@ -217,11 +217,12 @@ fn append_slos(root: &mut Node, extra: Vec<Node>) {
         return;
     };
     match entries.iter_mut().find(|(k, _)| k.name == "slos") {
-        Some((_, node)) => match &mut node.value {
-            yaml::Value::Seq(items) => items.extend(extra),
+        Some((_, node)) => {
             // Not a list: the deserializer refuses it where it is.
-            _ => {}
-        },
+            if let yaml::Value::Seq(items) = &mut node.value {
+                items.extend(extra);
+            }
+        }
         None => {
             let pos = extra[0].pos.clone();
             entries.push((
