@@ -228,6 +228,38 @@ pub enum SloCommand {
     Explain(SloExplainArgs),
     /// Query a live Prometheus: SLI, budget remaining, burn rates and policy state per SLO
     Report(SloReportArgs),
+    /// Read OpenSLO v1 documents and print the equivalent `slos:` block of a profile
+    Import(SloImportArgs),
+    /// Write the profile's SLOs in another format (OpenSLO v1)
+    Export(SloExportArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct SloImportArgs {
+    /// OpenSLO v1 files (several documents each, separated by `---`); SLIs, alert policies and
+    /// data sources referenced by name may be in any of them
+    #[arg(required = true, value_name = "FILE")]
+    pub files: Vec<PathBuf>,
+    /// Validate the imported SLOs as if they were in this profile's `slos:`
+    #[arg(long, value_name = "NAME|PATH")]
+    pub profile: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ExportFormat {
+    /// OpenSLO v1 `SLO` documents
+    Openslo,
+}
+
+#[derive(Debug, Args)]
+pub struct SloExportArgs {
+    #[command(flatten)]
+    pub profile: ProfileArg,
+    #[arg(long, value_enum)]
+    pub format: ExportFormat,
+    /// Write to this file instead of standard output
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -5,6 +5,7 @@
 
 pub mod dashboard;
 pub mod explain;
+pub mod openslo;
 pub mod prometheus;
 pub mod report;
 pub mod rules;

@@ -76,7 +76,7 @@ pub fn warnings(stack: &Stack, root: &Node) -> Vec<Problem> {
                         "the {} tier's burn rate is only {}× ({}% of a {} budget in {}): it fires on traffic that would spend {}% of the budget over the whole window; use a window of 28d or more, or `ticket: false`",
                         tier.describe(),
                         burn.decimal(3),
-                        tier.budget_percent,
+                        tier.budget_percent(),
                         slo.window,
                         tier.long_window(),
                         (burn * super::Exact::int(100)).decimal(1),
