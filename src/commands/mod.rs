@@ -4,6 +4,7 @@ mod completions;
 mod cost;
 mod down;
 mod plan;
+mod postmortem;
 mod profile;
 mod render;
 mod schema;
@@ -27,6 +28,7 @@ pub fn run(cli: Cli) -> Result<Outcome> {
         Command::Schema => schema::run(),
         Command::Completions { shell } => completions::run(shell),
         Command::Slo(cmd) => slo::run(cmd),
+        Command::Postmortem(args) => postmortem::run(args),
         Command::Cost(args) => cost::run(args),
         Command::Verify(args) => verify::run(args),
         Command::Up(args) => up::run(args),
