@@ -635,7 +635,7 @@ fn malformed_incident_files_and_flags_exit_2_and_write_nothing() {
     let cases: &[(&str, &str)] = &[
         (
             "title: x\nfiveWhy: []\n",
-            "incident.yaml:2:1: unknown field `fiveWhy`; did you mean `fiveWhys`?",
+            "incident.yaml:2:1: `fiveWhy`: unknown key `fiveWhy`; did you mean `fiveWhys`?",
         ),
         (
             "timeline:\n  - at: noonish\n    text: x\n",
@@ -663,14 +663,34 @@ fn malformed_incident_files_and_flags_exit_2_and_write_nothing() {
         .stderr(predicate::str::contains(
             "did you mean `checkout-availability`?",
         ));
-    base(&["--from", "yesterday"])
-        .assert()
-        .code(2)
-        .stderr(predicate::str::contains("--from: invalid time `yesterday`"));
-    base(&["--to", "2026-11-03T14:00:00Z"])
-        .assert()
-        .code(2)
-        .stderr(predicate::str::contains("--to must be later than --from"));
+    for (from, to, want) in [
+        (
+            "yesterday",
+            "2026-11-03T14:49:00Z",
+            "--from: invalid time `yesterday`",
+        ),
+        (
+            "2026-11-03T14:02:00Z",
+            "2026-11-03T14:00:00Z",
+            "--to must be later than --from",
+        ),
+    ] {
+        obsctl()
+            .args([
+                "postmortem",
+                "--prometheus-url",
+                "http://127.0.0.1:9",
+                "--slo",
+                "checkout-availability",
+            ])
+            .args(["--from", from, "--to", to, "--profile"])
+            .arg(&profile)
+            .arg("--out")
+            .arg(&out)
+            .assert()
+            .code(2)
+            .stderr(predicate::str::contains(want));
+    }
     assert!(!out.exists());
 }
 

@@ -24,7 +24,7 @@ services: [checkout]
 summary: A gateway config change routed checkout traffic to an empty backend pool; rolling it back ended the errors.
 trigger: Gateway config change 4812 rolled out to all regions at once.
 resolution: Rolled the gateway config back to revision 4811.
-impact: {users: about 9,000 shoppers, revenue: "€18,000 in abandoned carts (estimate)", tickets: 140}
+impact: {users: "about 9,000 shoppers", revenue: "€18,000 in abandoned carts (estimate)", tickets: 140}
 timeline:
   - {at: "2026-11-03T14:01:30Z", text: Gateway config change 4812 rolled out}
   - {at: "2026-11-03T14:31:00Z", text: Rollback to 4811 started}
