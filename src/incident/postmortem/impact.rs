@@ -17,8 +17,9 @@ use crate::profile::slo::selector::quote;
 use crate::profile::slo::{Indicator, Policy, Slo, Tier, BASE_WINDOW_SECS};
 use crate::profile::types::format_seconds;
 use crate::slo::prometheus::{Client, QueryError, Series};
-use crate::slo::report::{format_rfc3339, State};
+use crate::slo::report::State;
 use crate::slo::rules::{errors_expr, live_tiers, ratio_metric, total_expr, ALERT_NAME};
+use crate::time::format_instant as format_rfc3339;
 
 /// The incident window, unix seconds.
 #[derive(Clone, Copy, Debug, PartialEq)]

@@ -7,7 +7,7 @@ use std::path::Path;
 
 use serde::{de, Deserialize, Deserializer, Serialize};
 
-use crate::slo::report::{format_rfc3339, parse_time};
+use crate::time::{format_instant as format_rfc3339, parse_instant as parse_time};
 use crate::yaml::{Node, Pos};
 
 #[derive(Clone, Debug, Default, Deserialize, Serialize)]

@@ -4,7 +4,8 @@
 use super::impact::*;
 use super::incident::parse;
 use super::*;
-use crate::slo::report::{parse_time, State};
+use crate::slo::report::State;
+use crate::time::parse_instant as parse_time;
 
 const FROM: &str = "2026-11-03T14:02:00Z";
 const TO: &str = "2026-11-03T14:49:00Z";
