@@ -151,6 +151,9 @@ pub struct UpArgs {
     /// Allow changes that lose data (volume shrink, storage class change, retention cut)
     #[arg(long)]
     pub allow_destructive: bool,
+    /// Take over the stack's lock although another run holds it (only when that run is gone)
+    #[arg(long)]
+    pub force_unlock: bool,
     /// Timeout for each Helm release
     #[arg(long, default_value = "10m", value_name = "DURATION")]
     pub timeout: Duration,
@@ -172,6 +175,9 @@ pub struct DownArgs {
     /// Do not ask for confirmation
     #[arg(short, long)]
     pub yes: bool,
+    /// Take over the stack's lock although another run holds it (only when that run is gone)
+    #[arg(long)]
+    pub force_unlock: bool,
     /// Timeout for each Helm uninstall
     #[arg(long, default_value = "5m", value_name = "DURATION")]
     pub timeout: Duration,

@@ -3,6 +3,7 @@
 //! or not); steps already running are left to finish, and independent steps still run. What each
 //! step does is `steps`; the executor runs and reports.
 
+pub mod interrupt;
 pub mod progress;
 pub mod steps;
 
@@ -13,6 +14,7 @@ use serde::Serialize;
 
 use crate::plan::Step;
 use crate::schedule;
+pub use interrupt::Interrupt;
 
 /// What a step's runner returns: a short note on success (`installed`, `unchanged`), the reason
 /// on failure.
@@ -28,6 +30,12 @@ pub enum State {
         note: String,
     },
     Failed {
+        #[serde(serialize_with = "seconds")]
+        elapsed: Duration,
+        reason: String,
+    },
+    /// Running when the run was interrupted, and did not finish.
+    Interrupted {
         #[serde(serialize_with = "seconds")]
         elapsed: Duration,
         reason: String,
@@ -89,6 +97,20 @@ pub async fn run<F>(steps: &[Step], runner: F, reporter: &dyn Reporter) -> Repor
 where
     F: Fn(&Step) -> BoxFuture<'static, StepResult>,
 {
+    run_until(steps, runner, reporter, &Interrupt::default()).await
+}
+
+/// `run`, starting no step once `stop` is triggered: steps still running are waited for (and
+/// reported interrupted if they then fail), the others are not started.
+pub async fn run_until<F>(
+    steps: &[Step],
+    runner: F,
+    reporter: &dyn Reporter,
+    stop: &Interrupt,
+) -> Report
+where
+    F: Fn(&Step) -> BoxFuture<'static, StepResult>,
+{
     let began = Instant::now();
     // A need that names no step never finishes: the step is left unstarted (below).
     let needs: Vec<Vec<usize>> = steps
@@ -109,6 +131,7 @@ where
         steps,
         runner,
         reporter,
+        stop,
     };
     let states = schedule::run(&needs, &mut nodes).await;
     let report = Report {
@@ -133,7 +156,10 @@ struct StepNodes<'a, F> {
     steps: &'a [Step],
     runner: F,
     reporter: &'a dyn Reporter,
+    stop: &'a Interrupt,
 }
+
+const INTERRUPTED_BEFORE_START: &str = "interrupted before it started";
 
 impl<'a, F> schedule::Nodes<'a> for StepNodes<'a, F>
 where
@@ -142,7 +168,14 @@ where
     type Result = State;
 
     fn start(&mut self, i: usize) -> BoxFuture<'a, State> {
-        let (step, reporter) = (&self.steps[i], self.reporter);
+        let (step, reporter, stop) = (&self.steps[i], self.reporter, self.stop);
+        if stop.signal().is_some() {
+            let state = State::NotStarted {
+                reason: INTERRUPTED_BEFORE_START.into(),
+            };
+            reporter.event(Event::Finished(step, &state));
+            return futures::future::ready(state).boxed();
+        }
         reporter.event(Event::Started(step));
         let future = (self.runner)(step);
         let start = Instant::now();
@@ -151,6 +184,7 @@ where
             let elapsed = start.elapsed();
             let state = match elapsed_result {
                 Ok(note) => State::Done { elapsed, note },
+                Err(reason) if stop.signal().is_some() => State::Interrupted { elapsed, reason },
                 Err(reason) => State::Failed { elapsed, reason },
             };
             reporter.event(Event::Finished(step, &state));
@@ -162,6 +196,7 @@ where
     fn blocked(&mut self, i: usize, need: usize, result: &State) -> State {
         let need = &self.steps[need].id;
         let reason = match result {
+            _ if self.stop.signal().is_some() => INTERRUPTED_BEFORE_START.into(),
             State::NotStarted { .. } => format!("needs `{need}`, which was not started"),
             _ => format!("needs `{need}`, which failed"),
         };
@@ -214,6 +249,7 @@ mod tests {
                 Event::Finished(s, State::Done { .. }) => format!("done {}", s.id),
                 Event::Finished(s, State::Failed { .. }) => format!("failed {}", s.id),
                 Event::Finished(s, State::NotStarted { .. }) => format!("skip {}", s.id),
+                Event::Finished(s, State::Interrupted { .. }) => format!("interrupted {}", s.id),
             };
             self.0.lock().unwrap().push(line);
         }

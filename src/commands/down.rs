@@ -10,14 +10,15 @@ use kube::Client;
 use serde_json::{json, Value};
 
 use super::shared::{
-    announce_target, confirm, connect_checked, detect_helm, refuse_without_confirmation,
-    with_runtime,
+    announce_target, confirm_or_stop, connect_checked, detect_helm, finish_locked,
+    refuse_without_confirmation, take_lock, with_runtime,
 };
 use crate::cli::{DownArgs, TableOrJson};
 use crate::cluster::claims::{self, Claim};
+use crate::cluster::Target;
 use crate::error::Outcome;
 use crate::executor::steps::{self, UninstallContext};
-use crate::executor::{self, progress};
+use crate::executor::{self, interrupt, progress, Interrupt};
 use crate::helm::Helm;
 use crate::output::Table;
 use crate::plan;
@@ -57,6 +58,24 @@ async fn down(
     let ns = rendered.namespace.clone();
     let (client, target, helm) = connect_checked(&args.cluster, profile, helm).await?;
     announce_target(&target, &ns, json);
+    let listener = interrupt::listen("down").context("listening for interrupts")?;
+    let stop = listener.interrupt.clone();
+    let command = format!("obsctl down --profile {}", args.profile.profile);
+    let lock = take_lock(&client, &ns, &command, args.force_unlock, None).await?;
+    let result = locked_down(args, rendered, client, target, helm, &stop).await;
+    finish_locked(lock, &stop, result).await
+}
+
+async fn locked_down(
+    args: &DownArgs,
+    rendered: &Rendered,
+    client: Client,
+    target: Target,
+    helm: Helm,
+    stop: &Interrupt,
+) -> Result<Outcome> {
+    let json = args.output == TableOrJson::Json;
+    let ns = rendered.namespace.clone();
 
     let installed: HashSet<String> = {
         let helm = helm.clone();
@@ -111,8 +130,12 @@ async fn down(
     } else {
         format!("Uninstall from context `{}`?", target.context)
     };
-    if !args.yes && !confirm(&question)? {
+    if !args.yes && !confirm_or_stop(question, stop).await? {
         eprintln!("nothing changed");
+        return Ok(Outcome::Failures);
+    }
+    if stop.signal().is_some() {
+        eprintln!("interrupted before any change: nothing changed");
         return Ok(Outcome::Failures);
     }
 
@@ -132,12 +155,21 @@ async fn down(
         timeout: args.timeout.as_std(),
     });
     let reporter = progress::for_output(&steps, json);
-    let report = executor::run(
+    let report = executor::run_until(
         &steps,
         |step| steps::uninstall_step(context.clone(), step.clone()),
         reporter.as_ref(),
+        stop,
     )
     .await;
+    if let Some(signal) = stop.signal() {
+        reporter.note(&format!(
+            "interrupted by {}: running uninstalls were stopped; volume claims were not deleted; \
+             run `obsctl down` again to resume",
+            interrupt::name(signal)
+        ));
+        return Ok(Outcome::Interrupted(signal));
+    }
 
     let mut purged = Vec::new();
     if args.purge_data && report.succeeded() && !before.is_empty() {

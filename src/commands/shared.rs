@@ -9,9 +9,11 @@ use kube::Client;
 use serde_json::json;
 
 use crate::cli::{ClusterArgs, HelmArgs};
-use crate::cluster::{self, guard, Target};
-use crate::error::UsageError;
+use crate::cluster::lock::{self, Lock, LockError};
+use crate::cluster::{self, apply, guard, Target};
+use crate::error::{Outcome, UsageError};
 use crate::executor::progress;
+use crate::executor::Interrupt;
 use crate::helm::{Helm, HelmError};
 use crate::output::{self, Table};
 use crate::plan::diff::{self, Change, ReleaseChange};
@@ -156,4 +158,56 @@ pub(super) fn change_details(changes: &[ReleaseChange]) -> String {
         }
     }
     out
+}
+
+/// Takes the stack's lock for `command` (`obsctl up --profile dev`). With `namespace_objects`
+/// (`up`), a missing namespace is created first, since the Lease lives in it; without (`down`), a
+/// missing namespace means there is nothing to lock.
+pub(super) async fn take_lock(
+    client: &Client,
+    namespace: &str,
+    command: &str,
+    force: bool,
+    namespace_objects: Option<&[serde_json::Value]>,
+) -> Result<Option<Lock>> {
+    let who = lock::Identity::current(command);
+    match lock::acquire(client, namespace, &who, force).await {
+        Ok(lock) => Ok(Some(lock)),
+        Err(LockError::NoNamespace { .. }) => {
+            let Some(objects) = namespace_objects else {
+                return Ok(None);
+            };
+            apply::apply_all(client, namespace, objects)
+                .await
+                .with_context(|| format!("creating namespace `{namespace}` to hold the lock"))?;
+            Ok(Some(lock::acquire(client, namespace, &who, force).await?))
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Releases the lock and turns an interrupted run into its outcome (exit 130 or 143).
+pub(super) async fn finish_locked(
+    lock: Option<Lock>,
+    stop: &Interrupt,
+    result: Result<Outcome>,
+) -> Result<Outcome> {
+    if let Some(lock) = lock {
+        if let Err(e) = lock.release().await {
+            eprintln!("warning: {e}; the lock expires by itself");
+        }
+    }
+    match stop.signal() {
+        Some(signal) => Ok(Outcome::Interrupted(signal)),
+        None => result,
+    }
+}
+
+/// `confirm`, given up on when the run is interrupted.
+pub(super) async fn confirm_or_stop(question: String, stop: &Interrupt) -> Result<bool> {
+    let ask = tokio::task::spawn_blocking(move || confirm(&question));
+    tokio::select! {
+        answer = ask => answer.context("confirmation task")?,
+        _ = stop.wait() => Ok(false),
+    }
 }

@@ -13,14 +13,14 @@ use anyhow::{Context as _, Result};
 use serde_json::{json, Value};
 
 use super::shared::{
-    announce_target, change_details, change_table, confirm, connect_checked, detect_helm,
-    refuse_without_confirmation, release_changes, with_runtime,
+    announce_target, change_details, change_table, confirm_or_stop, connect_checked, detect_helm,
+    finish_locked, refuse_without_confirmation, release_changes, take_lock, with_runtime,
 };
 use crate::cli::{TableOrJson, UpArgs};
 use crate::cluster::secret;
 use crate::error::{Outcome, UsageError};
 use crate::executor::steps::{self, InstallContext};
-use crate::executor::{self, progress};
+use crate::executor::{self, interrupt, progress, Interrupt};
 use crate::helm::Helm;
 use crate::output;
 use crate::plan::diff::Change;
@@ -56,7 +56,54 @@ async fn up(
     let json = args.output == TableOrJson::Json;
     let (client, target, helm) = connect_checked(&args.cluster, profile, helm).await?;
     announce_target(&target, &rendered.namespace, json);
+    let (namespace_objects, manifest_objects) = split_manifests(rendered)?;
+    let listener = interrupt::listen("up").context("listening for interrupts")?;
+    let stop = listener.interrupt.clone();
+    let command = format!("obsctl up --profile {}", args.profile.profile);
+    let lock = take_lock(
+        &client,
+        &rendered.namespace,
+        &command,
+        args.force_unlock,
+        Some(&namespace_objects),
+    )
+    .await?;
+    let locked = Locked {
+        client,
+        target,
+        helm,
+        namespace_objects,
+        manifest_objects,
+    };
+    let result = locked_up(args, profile, rendered, locked, timeout, &stop).await;
+    finish_locked(lock, &stop, result).await
+}
 
+/// What `up` has once it holds the stack's lock.
+struct Locked {
+    client: kube::Client,
+    target: crate::cluster::Target,
+    helm: Helm,
+    namespace_objects: Vec<Value>,
+    manifest_objects: Vec<Value>,
+}
+
+async fn locked_up(
+    args: &UpArgs,
+    profile: &Profile,
+    rendered: &Rendered,
+    locked: Locked,
+    timeout: Duration,
+    stop: &Interrupt,
+) -> Result<Outcome> {
+    let json = args.output == TableOrJson::Json;
+    let Locked {
+        client,
+        target,
+        helm,
+        namespace_objects,
+        manifest_objects,
+    } = locked;
     // The chart's CRDs are read (downloaded) while Helm reports what is deployed and while the
     // user reads the plan: fetching changes nothing, and the CRD step then needs no wait for it.
     let crds = steps::prefetch_crds(&helm, plan::crds_chart(rendered).cloned());
@@ -79,12 +126,19 @@ async fn up(
         ))
         .into());
     }
-    if !args.yes && !confirm(&format!("Apply to context `{}`?", target.context))? {
+    if !args.yes
+        && !confirm_or_stop(format!("Apply to context `{}`?", target.context), stop).await?
+    {
         eprintln!("nothing changed");
+        return Ok(Outcome::Failures);
+    }
+    if stop.signal().is_some() {
+        eprintln!("interrupted before any change: nothing changed");
         return Ok(Outcome::Failures);
     }
 
     let values_dir = write_values(rendered).context("writing the values files")?;
+    stop.remove_on_abort(values_dir.path().to_path_buf());
     let plan = plan::install(rendered, &helm, values_dir.path(), timeout);
     let skip: HashSet<String> = changes
         .iter()
@@ -96,7 +150,6 @@ async fn up(
         .filter(|c| c.change == Change::Install)
         .map(|c| c.release.clone())
         .collect();
-    let (namespace_objects, manifest_objects) = split_manifests(rendered)?;
     let context = Arc::new(InstallContext {
         client,
         cluster_url: target.cluster_url.clone(),
@@ -116,19 +169,13 @@ async fn up(
         secret_created: AtomicBool::new(false),
     });
     let reporter = progress::for_output(&plan, json);
-    let run = executor::run(
+    let report = executor::run_until(
         &plan,
         |step| steps::install_step(context.clone(), step.clone()),
         reporter.as_ref(),
-    );
-    let report = tokio::select! {
-        report = run => report,
-        _ = tokio::signal::ctrl_c() => {
-            drop(values_dir);
-            reporter.note("interrupted: steps in progress were stopped; run `obsctl up` again to resume");
-            return Ok(Outcome::Failures);
-        }
-    };
+        stop,
+    )
+    .await;
     // The values files go as soon as Helm is done with them.
     drop(values_dir);
     if context.secret_created.load(Ordering::SeqCst) {
@@ -139,7 +186,13 @@ async fn up(
             ));
         }
     }
-    if !report.succeeded() {
+    if let Some(signal) = stop.signal() {
+        reporter.note(&format!(
+            "interrupted by {}: running steps were stopped (Helm rolled back what it had not finished); \
+             run `obsctl up` again to resume",
+            interrupt::name(signal)
+        ));
+    } else if !report.succeeded() {
         reporter.note("run `obsctl up` again to resume: finished releases are left as they are");
     }
     Ok(if report.succeeded() {

@@ -37,6 +37,9 @@ fn describe(state: &State) -> String {
         State::Done { elapsed, note } if note.is_empty() => format!("done in {}", secs(*elapsed)),
         State::Done { elapsed, note } => format!("done ({note}) in {}", secs(*elapsed)),
         State::Failed { elapsed, reason } => format!("FAILED after {}: {reason}", secs(*elapsed)),
+        State::Interrupted { elapsed, reason } => {
+            format!("INTERRUPTED after {}: {reason}", secs(*elapsed))
+        }
         State::NotStarted { reason } => format!("not started: {reason}"),
     }
 }
@@ -44,7 +47,7 @@ fn describe(state: &State) -> String {
 /// The closing table and count line, for people.
 pub fn summary_text(report: &Report) -> String {
     let mut table = Table::new(["STEP", "RESULT", "TIME", "DETAIL"]);
-    let (mut done, mut failed, mut skipped) = (0, 0, 0);
+    let (mut done, mut failed, mut interrupted, mut skipped) = (0, 0, 0, 0);
     for outcome in &report.steps {
         let (result, time, detail) = match &outcome.state {
             State::Done { elapsed, note } => {
@@ -55,6 +58,10 @@ pub fn summary_text(report: &Report) -> String {
                 failed += 1;
                 ("FAILED", secs(*elapsed), reason.clone())
             }
+            State::Interrupted { elapsed, reason } => {
+                interrupted += 1;
+                ("INTERRUPTED", secs(*elapsed), reason.clone())
+            }
             State::NotStarted { reason } => {
                 skipped += 1;
                 ("not started", "-".into(), reason.clone())
@@ -62,8 +69,13 @@ pub fn summary_text(report: &Report) -> String {
         };
         table.row([outcome.id.clone(), result.into(), time, detail]);
     }
+    let interrupted = if interrupted > 0 {
+        format!(", {interrupted} interrupted")
+    } else {
+        String::new()
+    };
     format!(
-        "{}{done} done, {failed} failed, {skipped} not started in {}\n",
+        "{}{done} done, {failed} failed{interrupted}, {skipped} not started in {}\n",
         table.render(false),
         secs(report.elapsed)
     )
@@ -197,6 +209,7 @@ impl Reporter for Bars {
                     let mark = match state {
                         State::Done { .. } => "✓",
                         State::Failed { .. } => "✗",
+                        State::Interrupted { .. } => "!",
                         State::NotStarted { .. } => "-",
                     };
                     bar.finish_with_message(format!("{mark} {}", describe(state)));

@@ -16,7 +16,9 @@ use std::time::Duration as StdDuration;
 use serde::Deserialize;
 
 pub use argv::go_duration;
-pub use process::{display_argv, run, run_step, summarize_failure};
+pub use process::{
+    display_argv, interrupt_running, kill_running, run, run_step, summarize_failure,
+};
 
 use crate::render::Chart;
 

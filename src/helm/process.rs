@@ -1,8 +1,57 @@
 //! Running Helm: one subprocess with a bound, its stderr reduced to a short, specific error.
 
+use std::collections::BTreeMap;
+use std::os::unix::process::CommandExt;
+use std::sync::Mutex;
 use std::time::{Duration as StdDuration, Instant};
 
 use super::HelmError;
+
+/// The Helm processes running now (process group → command line), and the signal obsctl was
+/// interrupted by, if it was. Each Helm runs in its own process group, so a Ctrl-C on the
+/// terminal reaches obsctl alone and obsctl passes it on exactly once; a Helm started after the
+/// interrupt gets the signal as soon as it is registered.
+struct Running {
+    interrupted: Option<i32>,
+    groups: BTreeMap<u32, String>,
+}
+
+static RUNNING: Mutex<Running> = Mutex::new(Running {
+    interrupted: None,
+    groups: BTreeMap::new(),
+});
+
+fn running() -> std::sync::MutexGuard<'static, Running> {
+    RUNNING.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+fn signal_group(group: u32, signal: i32) {
+    // SAFETY: kill(2) with a negative pid signals that process group; it touches no memory.
+    unsafe {
+        libc::kill(-(group as i32), signal);
+    }
+}
+
+/// Passes `signal` to every running Helm (and every Helm started from now on); returns their
+/// command lines.
+pub fn interrupt_running(signal: i32) -> Vec<String> {
+    let mut running = running();
+    running.interrupted = Some(signal);
+    for group in running.groups.keys() {
+        signal_group(*group, signal);
+    }
+    running.groups.values().cloned().collect()
+}
+
+/// Kills every running Helm at once; returns their command lines.
+pub fn kill_running() -> Vec<String> {
+    let mut running = running();
+    running.interrupted = Some(libc::SIGKILL);
+    for group in running.groups.keys() {
+        signal_group(*group, libc::SIGKILL);
+    }
+    running.groups.values().cloned().collect()
+}
 
 /// Extra time given to Helm past its own `--timeout` before obsctl kills it: chart download and
 /// the rollback after a failure are not covered by `--timeout`.
@@ -18,6 +67,10 @@ pub fn run(argv: &[String], bound: StdDuration) -> Result<String, HelmError> {
     let command = display_argv(argv);
     let (program, args) = argv.split_first().expect("argv has the executable");
     let handle = duct::cmd(program, args)
+        .before_spawn(|command| {
+            command.process_group(0);
+            Ok(())
+        })
         .stdin_null()
         .stdout_capture()
         .stderr_capture()
@@ -27,7 +80,24 @@ pub fn run(argv: &[String], bound: StdDuration) -> Result<String, HelmError> {
             command: command.clone(),
             reason: e.to_string(),
         })?;
-    let output = match handle.wait_deadline(Instant::now() + bound) {
+    let groups = handle.pids();
+    {
+        let mut running = running();
+        for group in &groups {
+            running.groups.insert(*group, command.clone());
+            if let Some(signal) = running.interrupted {
+                signal_group(*group, signal);
+            }
+        }
+    }
+    let waited = handle.wait_deadline(Instant::now() + bound);
+    {
+        let mut running = running();
+        for group in &groups {
+            running.groups.remove(group);
+        }
+    }
+    let output = match waited {
         Ok(Some(output)) => output.clone(),
         Ok(None) => {
             let _ = handle.kill();
