@@ -13,7 +13,7 @@ use crate::incident::postmortem::incident::{self, TEMPLATE};
 use crate::incident::postmortem::{self as pm, blameless, Postmortem, PostmortemError};
 use crate::profile::slo::Slo;
 use crate::slo::prometheus::Client;
-use crate::time::parse_instant as parse_time;
+use crate::time::parse_instant;
 
 /// Clock skew tolerated on `--to` (a laptop slightly ahead of Prometheus).
 const FUTURE_SKEW_SECS: f64 = 60.0;
@@ -25,13 +25,10 @@ pub fn run(args: PostmortemArgs) -> Result<Outcome> {
     }
     let time = |flag: &str, value: &Option<String>| -> Result<f64> {
         let text = value.as_deref().unwrap_or_default();
-        parse_time(text).map_err(|e| UsageError(format!("{flag}: {e}")).into())
+        parse_instant(text).map_err(|e| UsageError(format!("{flag}: {e}")).into())
     };
     let (from, to) = (time("--from", &args.from)?, time("--to", &args.to)?);
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .context("reading the clock")?
-        .as_secs_f64();
+    let now = crate::time::now_unix();
     if to <= from {
         return Err(UsageError("--to must be later than --from".into()).into());
     }

@@ -247,10 +247,7 @@ fn report_command(args: SloReportArgs) -> Result<Outcome> {
         Some(text) => {
             crate::time::parse_instant(text).map_err(|e| UsageError(format!("--at: {e}")))?
         }
-        None => std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .context("reading the clock")?
-            .as_secs_f64(),
+        None => crate::time::now_unix(),
     };
     let client = Client::new(&args.prometheus_url, args.timeout.as_std())
         .map_err(|e| UsageError(format!("--prometheus-url: {e}")))?;

@@ -19,7 +19,7 @@ use crate::profile::types::format_seconds;
 use crate::slo::prometheus::{Client, QueryError, Series};
 use crate::slo::report::State;
 use crate::slo::rules::{errors_expr, live_tiers, ratio_metric, total_expr, ALERT_NAME};
-use crate::time::format_instant as format_rfc3339;
+use crate::time::format_instant;
 
 /// The incident window, unix seconds.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -49,13 +49,13 @@ pub struct At(pub f64);
 
 impl Serialize for At {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(&format_rfc3339(self.0))
+        s.serialize_str(&format_instant(self.0))
     }
 }
 
 impl std::fmt::Display for At {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&format_rfc3339(self.0))
+        f.write_str(&format_instant(self.0))
     }
 }
 

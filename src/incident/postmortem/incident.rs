@@ -7,7 +7,7 @@ use std::path::Path;
 
 use serde::{de, Deserialize, Deserializer, Serialize};
 
-use crate::time::{format_instant as format_rfc3339, parse_instant as parse_time};
+use crate::time::{format_instant, parse_instant};
 use crate::yaml::{Node, Pos};
 
 #[derive(Clone, Debug, Default, Deserialize, Serialize)]
@@ -178,13 +178,13 @@ pub struct Time(pub f64);
 impl<'de> Deserialize<'de> for Time {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         let text = String::deserialize(deserializer)?;
-        parse_time(&text).map(Time).map_err(de::Error::custom)
+        parse_instant(&text).map(Time).map_err(de::Error::custom)
     }
 }
 
 impl Serialize for Time {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(&format_rfc3339(self.0))
+        serializer.serialize_str(&format_instant(self.0))
     }
 }
 
@@ -201,7 +201,7 @@ impl Date {
 impl<'de> Deserialize<'de> for Date {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         let text = String::deserialize(deserializer)?;
-        let valid = text.len() == 10 && parse_time(&format!("{text}T00:00:00Z")).is_ok();
+        let valid = text.len() == 10 && parse_instant(&format!("{text}T00:00:00Z")).is_ok();
         if valid {
             Ok(Date(text))
         } else {

@@ -5,13 +5,13 @@ use super::impact::*;
 use super::incident::parse;
 use super::*;
 use crate::slo::report::State;
-use crate::time::parse_instant as parse_time;
+use crate::time::parse_instant;
 
 const FROM: &str = "2026-11-03T14:02:00Z";
 const TO: &str = "2026-11-03T14:49:00Z";
 
 fn t(text: &str) -> f64 {
-    parse_time(text).unwrap()
+    parse_instant(text).unwrap()
 }
 
 const INCIDENT: &str = r##"
