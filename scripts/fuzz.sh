@@ -24,6 +24,7 @@ for target in "${targets[@]}"; do
   case "$target" in
     profile) cp -n "$ROOT"/stacks/*.yaml "$corpus"/ ;;
     catalog) cp -n "$ROOT"/src/cost/catalog.yaml "$corpus"/ ;;
+    openslo) cp -n "$ROOT"/tests/fixtures/openslo/*.yaml "$corpus"/ ;;
   esac
   echo "==> fuzz $target for ${seconds}s"
   cargo fuzz run "$target" "$corpus" -- -max_total_time="$seconds" -max_len=65536 -timeout=10 2>&1 |
