@@ -93,6 +93,8 @@ pub enum Command {
     Slo(SloCommand),
     /// Print or write the runbook of every SLO alert (symptoms, impact, commands, queries, templates)
     Runbook(RunbookArgs),
+    /// Draft a blameless postmortem with the SLO impact of an incident computed from Prometheus
+    Postmortem(PostmortemArgs),
     /// Estimate storage and monthly cost, and compare with commercial APM
     Cost(CostArgs),
     /// List, show and validate stack profiles
@@ -256,6 +258,38 @@ pub enum SloCommand {
     Explain(SloExplainArgs),
     /// Query a live Prometheus: SLI, budget remaining, burn rates and policy state per SLO
     Report(SloReportArgs),
+    /// Read OpenSLO v1 documents and print the equivalent `slos:` block of a profile
+    Import(SloImportArgs),
+    /// Write the profile's SLOs in another format (OpenSLO v1)
+    Export(SloExportArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct SloImportArgs {
+    /// OpenSLO v1 files (several documents each, separated by `---`); SLIs, alert policies and
+    /// data sources referenced by name may be in any of them
+    #[arg(required = true, value_name = "FILE")]
+    pub files: Vec<PathBuf>,
+    /// Validate the imported SLOs as if they were in this profile's `slos:`
+    #[arg(long, value_name = "NAME|PATH")]
+    pub profile: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ExportFormat {
+    /// OpenSLO v1 `SLO` documents
+    Openslo,
+}
+
+#[derive(Debug, Args)]
+pub struct SloExportArgs {
+    #[command(flatten)]
+    pub profile: ProfileArg,
+    #[arg(long, value_enum)]
+    pub format: ExportFormat,
+    /// Write to this file instead of standard output
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -319,6 +353,51 @@ pub struct SloReportArgs {
     /// Evaluate at this instant instead of now (RFC 3339 or unix seconds), e.g. a month's end
     #[arg(long, value_name = "TIME")]
     pub at: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum DocumentFormat {
+    Markdown,
+    Json,
+}
+
+#[derive(Debug, Args)]
+pub struct PostmortemArgs {
+    #[command(flatten)]
+    pub profile: ProfileArg,
+    #[command(flatten)]
+    pub cluster: ClusterArgs,
+    /// The SLOs the incident touched (names from the profile)
+    #[arg(
+        long,
+        value_delimiter = ',',
+        value_name = "NAME[,NAME…]",
+        required_unless_present = "template"
+    )]
+    pub slo: Vec<String>,
+    /// Incident start (RFC 3339 or unix seconds)
+    #[arg(long, value_name = "TIME", required_unless_present = "template")]
+    pub from: Option<String>,
+    /// Incident end (RFC 3339 or unix seconds)
+    #[arg(long, value_name = "TIME", required_unless_present = "template")]
+    pub to: Option<String>,
+    /// What people know: roles, timeline, five whys, action items (start from --template)
+    #[arg(long, value_name = "FILE")]
+    pub incident: Option<PathBuf>,
+    /// Reach Prometheus here instead of through the cluster
+    #[arg(long, value_name = "URL")]
+    pub prometheus_url: Option<String>,
+    #[arg(long, value_enum, default_value = "markdown")]
+    pub output: DocumentFormat,
+    /// Write to this file instead of standard output
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+    /// Print an empty, commented incident file to start from
+    #[arg(long, conflicts_with_all = ["slo", "from", "to", "incident", "prometheus_url"])]
+    pub template: bool,
+    /// Bound for each query
+    #[arg(long, default_value = "30s", value_name = "DURATION")]
+    pub timeout: Duration,
 }
 
 #[derive(Debug, Args)]

@@ -55,7 +55,7 @@ fn bad_runbook_blocks_exit_2_with_the_position_and_write_nothing() {
             .assert()
             .code(2)
             .stderr(predicate::str::contains(
-                "p.yaml:12:18: `slos[0].runbook.escalation[1].after`: `15m` is not after the previous step's `30m`",
+                "p.yaml:12:19: `slos[0].runbook.escalation[1].after`: `15m` is not after the previous step's `30m`",
             ));
         assert!(!out.exists(), "{cmd} wrote {}", out.display());
     }

@@ -83,8 +83,8 @@ async fn ctrl_c_during_up_stops_new_steps_waits_for_helm_cleans_up_and_a_rerun_r
         "{stdout}"
     );
     assert!(
-        summary_line(&stdout, "otel-collector")
-            .contains("not started   interrupted before it started"),
+        summary_line(&stdout, "otel-collector").contains("not started")
+            && summary_line(&stdout, "otel-collector").contains("interrupted before it started"),
         "{stdout}"
     );
     assert!(

@@ -61,7 +61,9 @@ async fn down(
     let listener = interrupt::listen("down").context("listening for interrupts")?;
     let stop = listener.interrupt.clone();
     let command = format!("obsctl down --profile {}", args.profile.profile);
-    let lock = take_lock(&client, &ns, &command, args.force_unlock, None).await?;
+    let lock = take_lock(&client, &ns, &command, args.force_unlock, None)
+        .await
+        .with_context(|| format!("Kubernetes API at {}", target.cluster_url))?;
     let result = locked_down(args, rendered, client, target, helm, &stop).await;
     finish_locked(lock, &stop, result).await
 }

@@ -4,6 +4,7 @@ mod completions;
 mod cost;
 mod down;
 mod plan;
+mod postmortem;
 mod profile;
 mod render;
 mod runbook;
@@ -29,6 +30,7 @@ pub fn run(cli: Cli) -> Result<Outcome> {
         Command::Completions { shell } => completions::run(shell),
         Command::Slo(cmd) => slo::run(cmd),
         Command::Runbook(args) => runbook::run(args),
+        Command::Postmortem(args) => postmortem::run(args),
         Command::Cost(args) => cost::run(args),
         Command::Verify(args) => verify::run(args),
         Command::Up(args) => up::run(args),

@@ -67,7 +67,8 @@ async fn up(
         args.force_unlock,
         Some(&namespace_objects),
     )
-    .await?;
+    .await
+    .with_context(|| format!("Kubernetes API at {}", target.cluster_url))?;
     let locked = Locked {
         client,
         target,

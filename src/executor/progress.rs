@@ -10,7 +10,7 @@ use std::time::Duration;
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 use serde_json::json;
 
-use crate::time::now_millis as timestamp;
+use crate::time::now_millis;
 
 use super::{Event, Report, Reporter, State};
 use crate::output::Table;
@@ -90,10 +90,10 @@ impl Reporter for Plain {
             Event::Started(step) => (&step.id, "started".to_string()),
             Event::Finished(step, state) => (&step.id, describe(state)),
         };
-        println!("{} {id:<22} {text}", timestamp());
+        println!("{} {id:<22} {text}", now_millis());
     }
     fn note(&self, text: &str) {
-        println!("{} {text}", timestamp());
+        println!("{} {text}", now_millis());
     }
     fn summary(&self, report: &Report) {
         print!("{}", summary_text(report));
@@ -107,7 +107,7 @@ pub struct JsonLines;
 /// Prints one JSON event line on stdout, with a `ts` field first.
 pub fn emit(value: serde_json::Value) {
     let mut line = serde_json::Map::new();
-    line.insert("ts".into(), timestamp().into());
+    line.insert("ts".into(), now_millis().into());
     if let serde_json::Value::Object(fields) = value {
         line.extend(fields.into_iter().filter(|(k, _)| k != "ts"));
     }

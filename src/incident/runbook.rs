@@ -320,7 +320,7 @@ fn alert_section(
         burn_rate_text: format!("{}×", burn.decimal(4)),
         error_ratio_threshold: threshold.to_f64(),
         error_ratio_threshold_text: percent(threshold),
-        budget_spent_when_firing_percent: f64::from(tier.budget_percent),
+        budget_spent_when_firing_percent: tier.budget_percent().to_f64(),
         budget_per_hour_percent: (per_hour * Exact::int(100)).to_f64(),
         budget_per_hour_text: percent(per_hour),
         exhaustion_hours: (exhaustion / Exact::int(3_600)).to_f64(),
@@ -799,9 +799,8 @@ fn communication(
             budget = percent(slo.objective.error_budget()),
         ),
         status_page: format!(
-            "{page}: Investigating: some customers may see {public} when using {service}. We are working on it and will post an update within {UPDATE_EVERY}.\n\
+            "Investigating: some customers may see {public} when using {service}. We are working on it and will post an update within {UPDATE_EVERY}.\n\
              Resolved: from <start> to <end> UTC some customers saw {public} when using {service}. The issue is fixed and we are monitoring.",
-            page = config.status_page.as_deref().unwrap_or("<status page>"),
             service = slo.service,
         ),
     }

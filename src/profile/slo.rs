@@ -6,6 +6,7 @@ pub(crate) mod check;
 pub mod exact;
 pub mod runbook;
 pub mod selector;
+pub mod window;
 
 use std::borrow::Cow;
 use std::fmt;
@@ -20,6 +21,7 @@ pub(super) use check::check_slos;
 pub use check::warnings;
 pub use exact::Exact;
 pub use selector::Selector;
+pub use window::{Calendar, SloWindow};
 
 #[derive(Clone, Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
@@ -29,8 +31,9 @@ pub struct Slo {
     pub service: String,
     /// Percent, 0 < objective < 100.
     pub objective: Objective,
-    /// Rolling window, e.g. `30d`; at least the longest alert window (3d).
-    pub window: Duration,
+    /// Rolling window, e.g. `30d` (at least the longest alert window, 3d), or a calendar period:
+    /// `1mo` (the month, UTC) or `1w` (the ISO week).
+    pub window: SloWindow,
     pub indicator: Indicator,
     #[serde(default)]
     pub alerting: Alerting,
@@ -311,8 +314,8 @@ pub struct Tier {
     pub severity: Severity,
     pub long_secs: u64,
     pub short_secs: u64,
-    /// Share of the whole budget spent in the long window when the tier fires.
-    pub budget_percent: u32,
+    /// Share of the whole budget spent in the long window when the tier fires (0.02 for 2%).
+    pub budget: Exact,
 }
 
 /// The SRE Workbook's table (ch. 5, with the 1d/2h row of its Prometheus example); short windows
@@ -322,25 +325,25 @@ pub const TIERS: [Tier; 4] = [
         severity: Severity::Critical,
         long_secs: 3_600,
         short_secs: 300,
-        budget_percent: 2,
+        budget: Exact::ratio(2, 100),
     },
     Tier {
         severity: Severity::Critical,
         long_secs: 6 * 3_600,
         short_secs: 1_800,
-        budget_percent: 5,
+        budget: Exact::ratio(5, 100),
     },
     Tier {
         severity: Severity::Warning,
         long_secs: 86_400,
         short_secs: 2 * 3_600,
-        budget_percent: 10,
+        budget: Exact::ratio(10, 100),
     },
     Tier {
         severity: Severity::Warning,
         long_secs: 3 * 86_400,
         short_secs: 6 * 3_600,
-        budget_percent: 10,
+        budget: Exact::ratio(10, 100),
     },
 ];
 
@@ -360,10 +363,28 @@ impl Tier {
         Duration::from_secs(self.short_secs)
     }
 
+    /// A tier of the user's own (`alerting.tiers`, OpenSLO alert conditions).
+    pub fn custom(severity: Severity, long_secs: u64, short_secs: u64, budget: Exact) -> Tier {
+        Tier {
+            severity,
+            long_secs,
+            short_secs,
+            budget,
+        }
+    }
+
     /// Budget share × SLO window / long window: 14.4 for 2% in 1h of 30d, 13.44 of 28d.
     pub fn burn_rate(&self, window: &Duration) -> Exact {
-        Exact::ratio(i128::from(self.budget_percent), 100)
-            * Exact::ratio(i128::from(window.as_secs()), i128::from(self.long_secs))
+        self.budget
+            * Exact::ratio(
+                i128::from(window.as_secs()),
+                i128::from(self.long_secs.max(1)),
+            )
+    }
+
+    /// The budget share as a percentage, for people: `2`, `5`, `10`.
+    pub fn budget_percent(&self) -> Exact {
+        self.budget * Exact::int(100)
     }
 
     /// The error ratio both windows must exceed: burn rate × error budget.

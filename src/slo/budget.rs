@@ -66,12 +66,7 @@ mod tests {
                 let burn = tier.burn_rate(&window);
                 let in_long =
                     share_per_hour(burn, &window) * Exact::ratio(i128::from(tier.long_secs), 3600);
-                assert_eq!(
-                    in_long,
-                    Exact::ratio(i128::from(tier.budget_percent), 100),
-                    "{} {window}",
-                    tier.describe()
-                );
+                assert_eq!(in_long, tier.budget, "{} {window}", tier.describe());
             }
         }
         // 13.44× is the 28d page: the same 2% per hour, exhausted in 50 h.

@@ -7,6 +7,7 @@ pub mod budget;
 pub mod dashboard;
 pub mod explain;
 pub mod links;
+pub mod openslo;
 pub mod prometheus;
 pub mod report;
 pub mod rules;

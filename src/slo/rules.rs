@@ -171,7 +171,7 @@ fn alert(stack: &Stack, slo: &Slo, tier: &Tier) -> Rule {
                 objective = slo.objective,
                 window = slo.window,
                 severity = tier.severity.as_str(),
-                pct = tier.budget_percent,
+                pct = tier.budget_percent(),
             ),
         ),
     ]);

@@ -162,7 +162,7 @@ impl Window {
         self.resend_delay + self.interval + DELIVERY_SLACK
     }
 
-    /// `1m6s: resend delay 1m, evaluation interval 1s, 5s to deliver`.
+    /// `66s: resend delay 60s, evaluation interval 1s, 5s to deliver`.
     fn explain(self) -> String {
         format!(
             "{}: resend delay {}, evaluation interval {}, {} to deliver",
@@ -286,7 +286,13 @@ async fn delivery(ctx: &Ctx) -> Outcome {
         // Not there: whether it may still be on its way, by Prometheus' account of it.
         match api::<Groups>(&prometheus, ctx, rules_call()).await {
             Ok(rules) => match watchdog(&rules) {
-                Some(dog) => judge_absence(&dog, alertmanager_started, unix_now(), window, &hint),
+                Some(dog) => judge_absence(
+                    &dog,
+                    alertmanager_started,
+                    crate::time::now_unix(),
+                    window,
+                    &hint,
+                ),
                 None => Attempt::Failed(format!("Prometheus no longer has a `{WATCHDOG}` rule")),
             },
             Err(_) if Instant::now() >= ctx.deadline => Attempt::OutOfTime,
@@ -303,12 +309,6 @@ async fn delivery(ctx: &Ctx) -> Outcome {
             stop.last_seen()
         )),
     }
-}
-
-fn unix_now() -> f64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0.0, |d| d.as_secs_f64())
 }
 
 #[cfg(test)]
@@ -358,7 +358,7 @@ mod tests {
         };
         assert_eq!(
             text,
-            "Watchdog has been firing in Prometheus for 100s and is not in Alertmanager, longer than allowed (1m35s: resend delay 1m, evaluation interval 30s, 5s to deliver): Prometheus is not sending to any Alertmanager"
+            "Watchdog has been firing in Prometheus for 100s and is not in Alertmanager, longer than allowed (95s: resend delay 60s, evaluation interval 30s, 5s to deliver): Prometheus is not sending to any Alertmanager"
         );
         // A fresh Alertmanager: the window starts when it did.
         assert!(matches!(

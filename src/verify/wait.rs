@@ -336,12 +336,23 @@ mod tests {
 
     #[tokio::test]
     async fn readiness_fails_at_once_on_a_4xx_and_on_refusal_after_an_answer() {
-        let server = MockServer::start().await;
-        Mock::given(method("GET"))
-            .respond_with(ResponseTemplate::new(403).set_body_string("forbidden"))
-            .mount(&server)
-            .await;
-        let ep = Endpoint::new(server.uri().parse().unwrap(), true);
+        // A bare listener that answers once and closes: wiremock pools its servers, so dropping
+        // a MockServer would not make its port refuse.
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let answer = tokio::spawn(async move {
+            use tokio::io::{AsyncReadExt, AsyncWriteExt};
+            let (mut conn, _) = listener.accept().await.unwrap();
+            let mut buf = [0u8; 4096];
+            let _ = conn.read(&mut buf).await;
+            conn.write_all(
+                b"HTTP/1.1 403 Forbidden\r\ncontent-length: 9\r\nconnection: close\r\n\r\nforbidden",
+            )
+            .await
+            .unwrap();
+            // The listener drops here: the port refuses from now on.
+        });
+        let ep = Endpoint::new(format!("http://{addr}").parse().unwrap(), true);
         let started = Instant::now();
         let deadline = started + Duration::from_secs(10);
         let err = ready(&ep, "/ready", deadline).await.unwrap_err();
@@ -350,10 +361,10 @@ mod tests {
             "{err}"
         );
         assert!(started.elapsed() < Duration::from_secs(2));
+        answer.await.unwrap();
 
         // The component answered once, then went away: refused is definite now.
         assert!(ep.has_answered());
-        drop(server);
         let err = readiness(&ep, "/ready", deadline).await.unwrap_err();
         assert!(err.contains("/ready: "), "{err}");
         assert!(

@@ -71,6 +71,29 @@ impl Drop for Proc {
     }
 }
 
+/// Like [`wait_ready`], but `false` when the process exited because its port was taken.
+pub async fn wait_ready_unless_port_taken(url: &str, proc: &mut Proc) -> bool {
+    let client = reqwest::Client::new();
+    let until = Instant::now() + Duration::from_secs(60);
+    while Instant::now() < until {
+        if let Ok(Some(_)) = proc.child.try_wait() {
+            let log = std::fs::read_to_string(&proc.log).unwrap_or_default();
+            if log.contains("address already in use") {
+                return false;
+            }
+            break;
+        }
+        if let Ok(r) = client.get(url).timeout(Duration::from_secs(2)).send().await {
+            if r.status().is_success() {
+                return true;
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    wait_ready(url, proc).await;
+    true
+}
+
 /// Waits (bounded) until `url` answers 200.
 pub async fn wait_ready(url: &str, proc: &mut Proc) {
     let client = reqwest::Client::new();

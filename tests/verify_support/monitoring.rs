@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-use super::{free_port, tool, wait_ready, Proc, NAMESPACE};
+use super::{free_port, tool, wait_ready_unless_port_taken, Proc, NAMESPACE};
 
 /// Real Prometheus and Alertmanager: Prometheus scrapes itself, Alertmanager and the fake
 /// Tempo's generated series; loads a rule file with the Watchdog; sends to that Alertmanager;
@@ -83,11 +83,18 @@ impl Monitoring {
     }
 
     pub async fn start_with(options: Options<'_>) -> Monitoring {
-        let Options {
-            generated_metrics,
-            more_rules,
-            ..
-        } = options;
+        // Free ports are picked before the servers bind them; a parallel test can take one in
+        // between. That clash is retried with new ports; any other failure panics.
+        for _ in 0..5 {
+            if let Some(m) = Self::try_start(&options).await {
+                return m;
+            }
+        }
+        panic!("Prometheus/Alertmanager: ports kept being taken by other tests (5 tries)");
+    }
+
+    async fn try_start(options: &Options<'_>) -> Option<Monitoring> {
+        let (generated_metrics, more_rules) = (options.generated_metrics, options.more_rules);
         let dir = tempfile::tempdir().unwrap();
         let prom_port = free_port();
         let am_port = free_port();
@@ -148,14 +155,21 @@ alerting:
             resend_delay: options.resend_delay,
             dir,
         };
-        wait_ready(
+        if !wait_ready_unless_port_taken(
             &format!("{}/-/ready", m.alertmanager_url),
             &mut m.alertmanager,
         )
-        .await;
-        wait_ready(&format!("{}/-/ready", m.prometheus_url), &mut m.prometheus).await;
+        .await
+            || !wait_ready_unless_port_taken(
+                &format!("{}/-/ready", m.prometheus_url),
+                &mut m.prometheus,
+            )
+            .await
+        {
+            return None;
+        }
         m.wait_targets_up().await;
-        m
+        Some(m)
     }
 
     /// Waits (bounded) until Prometheus has scraped its targets once: a fresh Prometheus lists no

@@ -140,7 +140,7 @@ pub fn markdown(rb: &Runbook) -> String {
     let _ = writeln!(o, "<a id=\"investigation\"></a>\n");
     let _ = writeln!(o, "## Next 15 minutes: investigate\n");
     for q in &rb.investigation {
-        let _ = writeln!(o, "**{}.** {}\n", q.title, q.text);
+        let _ = writeln!(o, "**{}** {}\n", sentence(&q.title), q.text);
         query_block(o, q, "");
     }
     if !rb.dependencies.is_empty() {
@@ -200,18 +200,22 @@ pub fn markdown(rb: &Runbook) -> String {
     out
 }
 
+/// A title as a sentence: ends in a full stop unless it already ends in `.`, `?` or `!`.
+fn sentence(title: &str) -> String {
+    if title.ends_with(['.', '?', '!']) {
+        title.to_string()
+    } else {
+        format!("{title}.")
+    }
+}
+
 fn step(o: &mut String, n: usize, s: &Step) {
     let by = if s.source == "team" {
         " *(team step)*"
     } else {
         ""
     };
-    let _ = writeln!(
-        o,
-        "{n}. **{}.**{by} {}\n",
-        s.title.trim_end_matches('.'),
-        s.text
-    );
+    let _ = writeln!(o, "{n}. **{}**{by} {}\n", sentence(&s.title), s.text);
     if !s.commands.is_empty() {
         let _ = writeln!(o, "   ```sh");
         for c in &s.commands {

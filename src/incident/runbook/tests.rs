@@ -20,6 +20,13 @@ fn production_with(extra: &str) -> Stack {
     stack_from(&format!("{text}\n{extra}"))
 }
 
+/// Production with one line of its source replaced (the line must be there).
+fn production_edited(from: &str, to: &str) -> Stack {
+    let text = crate::profile::builtin_source("production").unwrap();
+    assert!(text.contains(from), "production no longer has `{from}`");
+    stack_from(&text.replace(from, to))
+}
+
 /// The ids of the explicit anchors of a Markdown runbook.
 fn anchors(markdown: &str) -> BTreeSet<String> {
     markdown
@@ -100,7 +107,10 @@ fn provisioned_dashboard_uids(stack: &Stack) -> BTreeSet<String> {
 fn without_a_base_url_every_runbook_url_opens_a_provisioned_dashboard() {
     for (stack, base) in [
         (
-            production_with("grafana: {url: 'https://grafana.shop.internal'}\n"),
+            production_edited(
+                "  # url: https://grafana.shop.internal",
+                "  url: https://grafana.shop.internal",
+            ),
             "https://grafana.shop.internal",
         ),
         (
@@ -341,7 +351,7 @@ fn the_postmortem_rule_follows_the_policy() {
         "{}",
         rb.postmortem.rule
     );
-    assert!(rb.postmortem.rule.contains("8.6 minutes of full outage, or 10 hours at the 1h page's 14.4×, or 1 day at the 6h page's 6×"), "{}", rb.postmortem.rule);
+    assert!(rb.postmortem.rule.contains("8.6 minutes of full outage, or 10 hours at the 1h page's 14.4×, or 24 hours at the 6h page's 6×"), "{}", rb.postmortem.rule);
     assert_eq!(
         rb.postmortem.command,
         "obsctl postmortem --profile production --slo checkout-availability --from <start, e.g. 2026-01-31T09:12:00Z> --to <end>"

@@ -91,7 +91,7 @@ pub fn warnings(stack: &Stack, root: &Node) -> Vec<Problem> {
                         "the {} tier's burn rate is only {}× ({}% of a {} budget in {}): it fires on traffic that would spend {}% of the budget over the whole window; use a window of 28d or more, or `ticket: false`",
                         tier.describe(),
                         burn.decimal(3),
-                        tier.budget_percent,
+                        tier.budget_percent(),
                         slo.window,
                         tier.long_window(),
                         (burn * super::Exact::int(100)).decimal(1),
@@ -688,37 +688,37 @@ mod tests {
                 "    objective: 99.9\n    window: 30d\n{RATIO}    runbook:\n{runbook}"
             ))
         };
-        // Line 12 is `runbook:`; its keys start on line 13, column 7.
+        // Line 13 is `runbook:`; its keys start on line 14, column 7.
         let e = error(&with("      namespce: shop\n"));
-        assert!(e.starts_with("p.yaml:13:7: `slos[0].runbook"), "{e}");
+        assert!(e.starts_with("p.yaml:14:7: `slos[0].runbook"), "{e}");
         assert!(e.contains("did you mean `namespace`?"), "{e}");
         let e = error(&with("      workload: deplyment/api\n"));
         assert!(
-            e.starts_with("p.yaml:13:17: `slos[0].runbook.workload`"),
+            e.starts_with("p.yaml:14:17: `slos[0].runbook.workload`"),
             "{e}"
         );
         assert!(e.contains("did you mean `deployment`?"), "{e}");
         let e = error(&with("      severity: {page: SEV9}\n"));
         assert!(
-            e.starts_with("p.yaml:13:23: `slos[0].runbook.severity.page`"),
+            e.starts_with("p.yaml:14:24: `slos[0].runbook.severity.page`"),
             "{e}"
         );
         assert!(e.contains("SEV1"), "{e}");
         let e = error(&with("      escalation:\n        - {after: 30m, to: '#a'}\n        - {after: 15m, to: '#b'}\n"));
         assert!(
-            e.starts_with("p.yaml:15:18: `slos[0].runbook.escalation[1].after`: `15m` is not after the previous step's `30m`"),
+            e.starts_with("p.yaml:16:19: `slos[0].runbook.escalation[1].after`: `15m` is not after the previous step's `30m`"),
             "{e}"
         );
         let e = error(&with(
             "      escalation:\n        - {after: 15, to: '#a'}\n",
         ));
         assert!(
-            e.starts_with("p.yaml:14:18: `slos[0].runbook.escalation[0].after`"),
+            e.starts_with("p.yaml:15:19: `slos[0].runbook.escalation[0].after`"),
             "{e}"
         );
         let e = error(&with("      steps:\n        - {title: '', text: x}\n"));
         assert!(
-            e.starts_with("p.yaml:14:18: `slos[0].runbook.steps[0].title`"),
+            e.starts_with("p.yaml:15:19: `slos[0].runbook.steps[0].title`"),
             "{e}"
         );
         let e = error(&with(
@@ -727,7 +727,7 @@ mod tests {
         assert!(e.contains("`slos[0].runbook.steps[0].section`"), "{e}");
         let e = error(&with("      dependencies: [db, db]\n"));
         assert!(
-            e.starts_with("p.yaml:13:25: `slos[0].runbook.dependencies[1]`: `db` is listed twice"),
+            e.starts_with("p.yaml:14:26: `slos[0].runbook.dependencies[1]`: `db` is listed twice"),
             "{e}"
         );
         assert!(load_text(&with(
