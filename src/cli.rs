@@ -108,6 +108,10 @@ pub enum Command {
     /// Service level objectives: rules, budgets explained, budget reports
     #[command(subcommand)]
     Slo(SloCommand),
+    /// Print or write the runbook of every SLO alert (symptoms, impact, commands, queries, templates)
+    Runbook(RunbookArgs),
+    /// Draft a blameless postmortem with the SLO impact of an incident computed from Prometheus
+    Postmortem(PostmortemArgs),
     /// Estimate storage and monthly cost, and compare with commercial APM
     Cost(CostArgs),
     /// List, show and validate stack profiles
@@ -129,6 +133,26 @@ pub struct RenderArgs {
     /// Output directory: created when missing; a previous render in it is replaced
     #[arg(long, value_name = "DIR")]
     pub out: PathBuf,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum RunbookFormat {
+    Markdown,
+    Json,
+}
+
+#[derive(Debug, Args)]
+pub struct RunbookArgs {
+    #[command(flatten)]
+    pub profile: ProfileArg,
+    /// Only the runbook of this SLO
+    #[arg(long, value_name = "NAME")]
+    pub slo: Option<String>,
+    #[arg(long, value_enum, default_value = "markdown")]
+    pub format: RunbookFormat,
+    /// Write `<slo>.md` (or `<slo>.json`) files into this directory instead of printing
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -169,6 +193,9 @@ pub struct UpArgs {
     /// Allow changes that lose data (volume shrink, storage class change, retention cut)
     #[arg(long)]
     pub allow_destructive: bool,
+    /// Take over the stack's lock although another run holds it (only when that run is gone)
+    #[arg(long)]
+    pub force_unlock: bool,
     /// Timeout for each Helm release
     #[arg(long, default_value = "10m", value_name = "DURATION")]
     pub timeout: Duration,
@@ -190,6 +217,9 @@ pub struct DownArgs {
     /// Do not ask for confirmation
     #[arg(short, long)]
     pub yes: bool,
+    /// Take over the stack's lock although another run holds it (only when that run is gone)
+    #[arg(long)]
+    pub force_unlock: bool,
     /// Timeout for each Helm uninstall
     #[arg(long, default_value = "5m", value_name = "DURATION")]
     pub timeout: Duration,
@@ -221,10 +251,15 @@ pub struct VerifyArgs {
     /// Tempo's OTLP/HTTP receiver, when it is not port 4318 of --tempo-url
     #[arg(long, value_name = "URL")]
     pub tempo_otlp_url: Option<String>,
-    /// Run only these components: workloads, prometheus, alertmanager, grafana, loki, tempo, correlation,
-    /// collector
-    #[arg(long, value_delimiter = ',', value_name = "LIST")]
-    pub only: Vec<String>,
+    /// Run only these components (comma-separated)
+    #[arg(
+        long,
+        value_enum,
+        ignore_case = true,
+        value_delimiter = ',',
+        value_name = "LIST"
+    )]
+    pub only: Vec<crate::verify::Component>,
     /// Bound for the whole run
     #[arg(long, default_value = "30s", value_name = "DURATION")]
     pub timeout: Duration,
@@ -243,6 +278,38 @@ pub enum SloCommand {
     Explain(SloExplainArgs),
     /// Query a live Prometheus: SLI, budget remaining, burn rates and policy state per SLO
     Report(SloReportArgs),
+    /// Read OpenSLO v1 documents and print the equivalent `slos:` block of a profile
+    Import(SloImportArgs),
+    /// Write the profile's SLOs in another format (OpenSLO v1)
+    Export(SloExportArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct SloImportArgs {
+    /// OpenSLO v1 files (several documents each, separated by `---`); SLIs, alert policies and
+    /// data sources referenced by name may be in any of them
+    #[arg(required = true, value_name = "FILE")]
+    pub files: Vec<PathBuf>,
+    /// Validate the imported SLOs as if they were in this profile's `slos:`
+    #[arg(long, value_name = "NAME|PATH")]
+    pub profile: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ExportFormat {
+    /// OpenSLO v1 `SLO` documents
+    Openslo,
+}
+
+#[derive(Debug, Args)]
+pub struct SloExportArgs {
+    #[command(flatten)]
+    pub profile: ProfileArg,
+    #[arg(long, value_enum)]
+    pub format: ExportFormat,
+    /// Write to this file instead of standard output
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -308,6 +375,51 @@ pub struct SloReportArgs {
     pub at: Option<String>,
 }
 
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum DocumentFormat {
+    Markdown,
+    Json,
+}
+
+#[derive(Debug, Args)]
+pub struct PostmortemArgs {
+    #[command(flatten)]
+    pub profile: ProfileArg,
+    #[command(flatten)]
+    pub cluster: ClusterArgs,
+    /// The SLOs the incident touched (names from the profile)
+    #[arg(
+        long,
+        value_delimiter = ',',
+        value_name = "NAME[,NAME…]",
+        required_unless_present = "template"
+    )]
+    pub slo: Vec<String>,
+    /// Incident start (RFC 3339 or unix seconds)
+    #[arg(long, value_name = "TIME", required_unless_present = "template")]
+    pub from: Option<String>,
+    /// Incident end (RFC 3339 or unix seconds)
+    #[arg(long, value_name = "TIME", required_unless_present = "template")]
+    pub to: Option<String>,
+    /// What people know: roles, timeline, five whys, action items (start from --template)
+    #[arg(long, value_name = "FILE")]
+    pub incident: Option<PathBuf>,
+    /// Reach Prometheus here instead of through the cluster
+    #[arg(long, value_name = "URL")]
+    pub prometheus_url: Option<String>,
+    #[arg(long, value_enum, default_value = "markdown")]
+    pub output: DocumentFormat,
+    /// Write to this file instead of standard output
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+    /// Print an empty, commented incident file to start from
+    #[arg(long, conflicts_with_all = ["slo", "from", "to", "incident", "prometheus_url"])]
+    pub template: bool,
+    /// Bound for each query
+    #[arg(long, default_value = "30s", value_name = "DURATION")]
+    pub timeout: Duration,
+}
+
 #[derive(Debug, Args)]
 pub struct CostArgs {
     #[command(flatten)]
@@ -370,5 +482,35 @@ mod tests {
         };
         assert_eq!(args.timeout.as_secs(), 45);
         assert!(Cli::try_parse_from(["obsctl", "verify", "--timeout", "45x"]).is_err());
+    }
+
+    #[test]
+    fn only_is_parsed_by_clap_case_insensitively_with_a_suggestion() {
+        use crate::verify::Component;
+        let cli =
+            Cli::try_parse_from(["obsctl", "verify", "--only", "Loki,tempo,collector"]).unwrap();
+        let Command::Verify(args) = cli.command else {
+            panic!("not verify")
+        };
+        assert_eq!(
+            args.only,
+            [Component::Loki, Component::Tempo, Component::Collector]
+        );
+        let err = Cli::try_parse_from(["obsctl", "verify", "--only", "loki,promethues"])
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("invalid value 'promethues' for '--only <LIST>'"),
+            "{err}"
+        );
+        assert!(
+            err.contains("a similar value exists: 'prometheus'"),
+            "{err}"
+        );
+        assert!(err.contains("workloads, prometheus, alertmanager"), "{err}");
+        let err = Cli::try_parse_from(["obsctl", "verify", "--only", "nothing-like-it"])
+            .unwrap_err()
+            .to_string();
+        assert!(!err.contains("similar value"), "{err}");
     }
 }

@@ -15,6 +15,8 @@ pub enum Outcome {
     Success,
     /// The job ran and found failures: a failed check, a failed install (exit 1).
     Failures,
+    /// Stopped by a signal (`libc::SIGINT`: exit 130, `SIGTERM`: 143).
+    Interrupted(i32),
 }
 
 impl Outcome {
@@ -22,6 +24,7 @@ impl Outcome {
         match self {
             Outcome::Success => 0,
             Outcome::Failures => 1,
+            Outcome::Interrupted(signal) => crate::executor::interrupt::exit_code(signal),
         }
     }
 }

@@ -1,17 +1,20 @@
-//! Runs a plan's steps: each as soon as the steps it needs are done, independent ones
-//! concurrently. A failed step stops the steps that need it (directly or not); steps already
-//! running are left to finish, and independent steps still run. What each step does is the
-//! caller's `runner`; the executor only schedules and reports.
+//! Runs a plan's steps on the scheduler (`crate::schedule`): each as soon as the steps it needs
+//! are done, independent ones concurrently. A failed step stops the steps that need it (directly
+//! or not); steps already running are left to finish, and independent steps still run. What each
+//! step does is `steps`; the executor runs and reports.
 
+pub mod interrupt;
 pub mod progress;
+pub mod steps;
 
 use std::time::{Duration, Instant};
 
-use futures::future::BoxFuture;
-use futures::stream::{FuturesUnordered, StreamExt};
+use futures::future::{BoxFuture, FutureExt};
 use serde::Serialize;
 
 use crate::plan::Step;
+use crate::schedule;
+pub use interrupt::Interrupt;
 
 /// What a step's runner returns: a short note on success (`installed`, `unchanged`), the reason
 /// on failure.
@@ -27,6 +30,12 @@ pub enum State {
         note: String,
     },
     Failed {
+        #[serde(serialize_with = "seconds")]
+        elapsed: Duration,
+        reason: String,
+    },
+    /// Running when the run was interrupted, and did not finish.
+    Interrupted {
         #[serde(serialize_with = "seconds")]
         elapsed: Duration,
         reason: String,
@@ -83,68 +92,54 @@ pub trait Reporter: Sync {
     fn summary(&self, report: &Report);
 }
 
-/// Runs `steps` (each after the steps it needs, which must come before it) with `runner`.
+/// Runs `steps` (each after the steps it needs) with `runner`.
 pub async fn run<F>(steps: &[Step], runner: F, reporter: &dyn Reporter) -> Report
 where
     F: Fn(&Step) -> BoxFuture<'static, StepResult>,
 {
+    run_until(steps, runner, reporter, &Interrupt::default()).await
+}
+
+/// `run`, starting no step once `stop` is triggered: steps still running are waited for (and
+/// reported interrupted if they then fail), the others are not started.
+pub async fn run_until<F>(
+    steps: &[Step],
+    runner: F,
+    reporter: &dyn Reporter,
+    stop: &Interrupt,
+) -> Report
+where
+    F: Fn(&Step) -> BoxFuture<'static, StepResult>,
+{
     let began = Instant::now();
-    let mut states: Vec<Option<State>> = vec![None; steps.len()];
-    let mut started = vec![false; steps.len()];
-    let mut running = FuturesUnordered::new();
-    loop {
-        // Plan order is dependency order, so one pass settles chains of blocked steps.
-        for i in 0..steps.len() {
-            if started[i] || states[i].is_some() {
-                continue;
-            }
-            let blocked = steps[i].needs.iter().find_map(|need| {
-                let j = steps.iter().position(|s| &s.id == need)?;
-                match &states[j] {
-                    Some(State::Failed { .. }) => Some(format!("needs `{need}`, which failed")),
-                    Some(State::NotStarted { .. }) => {
-                        Some(format!("needs `{need}`, which was not started"))
-                    }
-                    _ => None,
-                }
-            });
-            if let Some(reason) = blocked {
-                let state = State::NotStarted { reason };
-                reporter.event(Event::Finished(&steps[i], &state));
-                states[i] = Some(state);
-                continue;
-            }
-            let ready = steps[i].needs.iter().all(|need| {
-                steps
-                    .iter()
-                    .position(|s| &s.id == need)
-                    .is_some_and(|j| matches!(states[j], Some(State::Done { .. })))
-            });
-            if ready {
-                started[i] = true;
-                reporter.event(Event::Started(&steps[i]));
-                let future = runner(&steps[i]);
-                let start = Instant::now();
-                running.push(async move { (i, future.await, start.elapsed()) });
-            }
-        }
-        let Some((i, result, elapsed)) = running.next().await else {
-            break;
-        };
-        let state = match result {
-            Ok(note) => State::Done { elapsed, note },
-            Err(reason) => State::Failed { elapsed, reason },
-        };
-        reporter.event(Event::Finished(&steps[i], &state));
-        states[i] = Some(state);
-    }
+    // A need that names no step never finishes: the step is left unstarted (below).
+    let needs: Vec<Vec<usize>> = steps
+        .iter()
+        .map(|step| {
+            step.needs
+                .iter()
+                .map(|need| {
+                    steps
+                        .iter()
+                        .position(|s| &s.id == need)
+                        .unwrap_or(usize::MAX)
+                })
+                .collect()
+        })
+        .collect();
+    let mut nodes = StepNodes {
+        steps,
+        runner,
+        reporter,
+        stop,
+    };
+    let states = schedule::run(&needs, &mut nodes).await;
     let report = Report {
         steps: steps
             .iter()
             .zip(states)
             .map(|(step, state)| Outcome {
                 id: step.id.clone(),
-                // Only a step whose needs name no step at all can be left here.
                 state: state.unwrap_or_else(|| State::NotStarted {
                     reason: "needs a step that is not in the plan".into(),
                 }),
@@ -156,11 +151,69 @@ where
     report
 }
 
+/// The plan's steps as nodes of the scheduler, each reported as it starts and ends.
+struct StepNodes<'a, F> {
+    steps: &'a [Step],
+    runner: F,
+    reporter: &'a dyn Reporter,
+    stop: &'a Interrupt,
+}
+
+const INTERRUPTED_BEFORE_START: &str = "interrupted before it started";
+
+impl<'a, F> schedule::Nodes<'a> for StepNodes<'a, F>
+where
+    F: Fn(&Step) -> BoxFuture<'static, StepResult>,
+{
+    type Result = State;
+
+    fn start(&mut self, i: usize) -> BoxFuture<'a, State> {
+        let (step, reporter, stop) = (&self.steps[i], self.reporter, self.stop);
+        if stop.signal().is_some() {
+            let state = State::NotStarted {
+                reason: INTERRUPTED_BEFORE_START.into(),
+            };
+            reporter.event(Event::Finished(step, &state));
+            return futures::future::ready(state).boxed();
+        }
+        reporter.event(Event::Started(step));
+        let future = (self.runner)(step);
+        let start = Instant::now();
+        async move {
+            let elapsed_result = future.await;
+            let elapsed = start.elapsed();
+            let state = match elapsed_result {
+                Ok(note) => State::Done { elapsed, note },
+                Err(reason) if stop.signal().is_some() => State::Interrupted { elapsed, reason },
+                Err(reason) => State::Failed { elapsed, reason },
+            };
+            reporter.event(Event::Finished(step, &state));
+            state
+        }
+        .boxed()
+    }
+
+    fn blocked(&mut self, i: usize, need: usize, result: &State) -> State {
+        let need = &self.steps[need].id;
+        let reason = match result {
+            _ if self.stop.signal().is_some() => INTERRUPTED_BEFORE_START.into(),
+            State::NotStarted { .. } => format!("needs `{need}`, which was not started"),
+            _ => format!("needs `{need}`, which failed"),
+        };
+        let state = State::NotStarted { reason };
+        self.reporter.event(Event::Finished(&self.steps[i], &state));
+        state
+    }
+
+    fn succeeded(&self, result: &State) -> bool {
+        matches!(result, State::Done { .. })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use std::sync::{Arc, Mutex};
 
-    use futures::FutureExt;
     use tokio::sync::Barrier;
 
     use super::*;
@@ -196,6 +249,7 @@ mod tests {
                 Event::Finished(s, State::Done { .. }) => format!("done {}", s.id),
                 Event::Finished(s, State::Failed { .. }) => format!("failed {}", s.id),
                 Event::Finished(s, State::NotStarted { .. }) => format!("skip {}", s.id),
+                Event::Finished(s, State::Interrupted { .. }) => format!("interrupted {}", s.id),
             };
             self.0.lock().unwrap().push(line);
         }

@@ -17,6 +17,7 @@ pub mod output;
 pub mod plan;
 pub mod profile;
 pub mod render;
+pub mod schedule;
 pub mod slo;
 pub mod suggest;
 pub mod time;

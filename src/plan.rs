@@ -286,14 +286,25 @@ mod tests {
         let steps = uninstall(&rendered("dev"), &helm(), Duration::from_secs(300));
         assert_eq!(
             ids(&steps),
-            ["otel-collector", "tempo", "loki", "kube-prometheus-stack"]
+            [
+                "manifests",
+                "otel-collector",
+                "tempo",
+                "loki",
+                "kube-prometheus-stack"
+            ]
         );
         let needs = |id: &str| steps.iter().find(|s| s.id == id).unwrap().needs.clone();
-        assert!(needs("otel-collector").is_empty());
-        assert_eq!(needs("loki"), ["otel-collector"]);
-        assert_eq!(needs("tempo"), ["otel-collector"]);
-        assert_eq!(needs("kube-prometheus-stack"), ["loki", "tempo"]);
-        assert_eq!(steps[0].argv[1], "uninstall");
+        // dev's SLO rules and dashboards go first; then the releases in reverse.
+        assert!(needs("manifests").is_empty());
+        assert_eq!(needs("otel-collector"), ["manifests"]);
+        assert_eq!(needs("loki"), ["manifests", "otel-collector"]);
+        assert_eq!(needs("tempo"), ["manifests", "otel-collector"]);
+        assert_eq!(
+            needs("kube-prometheus-stack"),
+            ["manifests", "loki", "tempo"]
+        );
+        assert_eq!(steps[1].argv[1], "uninstall");
         check_order(&steps).unwrap();
     }
 

@@ -64,6 +64,11 @@ pub fn format_millis(at: SystemTime) -> String {
     ts.strftime("%Y-%m-%dT%H:%M:%S%.3fZ").to_string()
 }
 
+/// Now, in unix seconds (negative before 1970: a wrong clock is not an error to report).
+pub fn now_unix() -> f64 {
+    Timestamp::now().as_nanosecond() as f64 / 1e9
+}
+
 /// Now, as [`format_millis`] prints it.
 pub fn now_millis() -> String {
     format_millis(SystemTime::now())

@@ -120,7 +120,12 @@ fn a_closed_pipe_ends_quietly_with_exit_0() {
         drop(child.stdout.take());
         let out = child.wait_with_output().unwrap();
         assert_eq!(out.status.code(), Some(0), "{args:?}: {}", stderr(&out));
-        assert_eq!(stderr(&out), "", "{args:?}");
+        // Quietly: the profile's warnings may be there, but no error about the pipe.
+        let text = stderr(&out);
+        assert!(
+            text.lines().all(|l| l.starts_with("warning: ")),
+            "{args:?}: {text}"
+        );
     }
 }
 
@@ -280,7 +285,17 @@ fn cost_catalog_prints_a_file_pricing_accepts() {
         .output()
         .unwrap();
     assert_eq!(with_file.status.code(), Some(0), "{}", stderr(&with_file));
-    assert_eq!(with_file.stdout, builtin.stdout);
+    // The same figures; only the named catalog differs.
+    let mut from_file: serde_json::Value = serde_json::from_slice(&with_file.stdout).unwrap();
+    let mut embedded: serde_json::Value = serde_json::from_slice(&builtin.stdout).unwrap();
+    assert_eq!(
+        from_file["prices"]["catalog"],
+        path.display().to_string(),
+        "the file is named as the catalog"
+    );
+    from_file["prices"]["catalog"] = serde_json::Value::Null;
+    embedded["prices"]["catalog"] = serde_json::Value::Null;
+    assert_eq!(from_file, embedded);
 }
 
 #[test]

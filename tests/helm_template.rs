@@ -86,3 +86,66 @@ fn helm_versions_are_the_ones_obsctl_supports() {
         .unwrap();
     assert!(String::from_utf8_lossy(&v3.stdout).starts_with("v3."));
 }
+
+/// Every claim a chart renders itself (not a StatefulSet's volumeClaimTemplates, which Helm never
+/// deletes) must survive `helm uninstall`: Grafana's carries `helm.sh/resource-policy: keep` on
+/// every profile that gives Grafana a volume, as real Helm renders it, and keeps its name.
+#[test]
+fn grafana_claims_are_kept_by_helm_on_every_profile() {
+    let mut with_volume = 0;
+    for helm in [tool("helm"), tool("helm3")] {
+        for profile in ["dev", "production", "ha"] {
+            let dir = tempfile::tempdir().unwrap();
+            render(profile, dir.path());
+            let output = Command::new(&helm)
+                .args(["template", "kube-prometheus-stack"])
+                .arg(fixture("grafana-pvc"))
+                .args(["--namespace", "monitoring", "-f"])
+                .arg(
+                    dir.path()
+                        .join("releases/kube-prometheus-stack.values.yaml"),
+                )
+                .output()
+                .expect("helm runs");
+            assert!(
+                output.status.success(),
+                "{}",
+                String::from_utf8_lossy(&output.stderr)
+            );
+            let text = String::from_utf8_lossy(&output.stdout);
+            let claims: Vec<yaml_serde::Value> = text
+                .split("\n---")
+                .filter_map(|doc| yaml_serde::from_str::<yaml_serde::Value>(doc).ok())
+                .filter(|doc| doc["kind"].as_str() == Some("PersistentVolumeClaim"))
+                .collect();
+            let values: yaml_serde::Value = yaml_serde::from_slice(
+                &std::fs::read(
+                    dir.path()
+                        .join("releases/kube-prometheus-stack.values.yaml"),
+                )
+                .unwrap(),
+            )
+            .unwrap();
+            let grafana_volume =
+                values["grafana"]["persistence"]["enabled"].as_bool() == Some(true);
+            if !grafana_volume {
+                assert!(claims.is_empty(), "{profile}: {text}");
+                continue;
+            }
+            with_volume += 1;
+            assert_eq!(claims.len(), 1, "{profile}: {text}");
+            let claim = &claims[0];
+            assert_eq!(
+                claim["metadata"]["name"].as_str(),
+                Some("kube-prometheus-stack-grafana"),
+                "{profile}"
+            );
+            assert_eq!(
+                claim["metadata"]["annotations"]["helm.sh/resource-policy"].as_str(),
+                Some("keep"),
+                "{profile}: {text}"
+            );
+        }
+    }
+    assert!(with_volume >= 2, "no profile gives Grafana a volume");
+}

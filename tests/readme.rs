@@ -40,17 +40,48 @@ fn blocks(lang: &str) -> Vec<String> {
     out
 }
 
-/// Every `obsctl …` line of the `sh` blocks, without its trailing comment, split into words.
-fn commands() -> Vec<(String, Vec<String>)> {
-    blocks("sh")
-        .iter()
-        .flat_map(|b| b.lines().map(str::to_string).collect::<Vec<_>>())
-        .filter_map(|line| {
+/// A README command: the words obsctl gets, and the file its standard output is redirected to.
+struct Example {
+    line: String,
+    words: Vec<String>,
+    stdout_to: Option<String>,
+}
+
+/// Every `obsctl …` command of the `sh` blocks (lines joined where they end in `\\`), without its
+/// trailing comment, split into words, with a `> FILE` redirection taken apart.
+fn commands() -> Vec<Example> {
+    let mut joined = Vec::new();
+    for block in blocks("sh") {
+        let mut pending = String::new();
+        for line in block.lines() {
             let line = line.trim();
+            match line.strip_suffix('\\') {
+                Some(head) => {
+                    pending.push_str(head);
+                    pending.push(' ');
+                }
+                None => {
+                    pending.push_str(line);
+                    joined.push(std::mem::take(&mut pending));
+                }
+            }
+        }
+    }
+    joined
+        .iter()
+        .filter_map(|line| {
             let rest = line.strip_prefix("obsctl ")?;
             let code = rest.split(" #").next().unwrap().trim().to_string();
-            let words = code.split_whitespace().map(str::to_string).collect();
-            Some((format!("obsctl {code}"), words))
+            let (args, stdout_to) = match code.split_once(" > ") {
+                Some((args, file)) => (args.to_string(), Some(file.trim().to_string())),
+                None => (code.clone(), None),
+            };
+            let words = args.split_whitespace().map(str::to_string).collect();
+            Some(Example {
+                line: format!("obsctl {code}"),
+                words,
+                stdout_to,
+            })
         })
         .collect()
 }
@@ -74,6 +105,8 @@ fn needs_cluster(words: &[String]) -> bool {
         "up" => !has("--dry-run"),
         "down" | "verify" => true,
         "plan" => has("--diff"),
+        // Postmortems read Prometheus through the cluster unless given its URL.
+        "postmortem" => !has("--template") && !has("--prometheus-url"),
         _ => false,
     }
 }
@@ -81,7 +114,8 @@ fn needs_cluster(words: &[String]) -> bool {
 #[test]
 fn readme_has_commands_to_run() {
     let all = commands();
-    assert!(all.len() >= 15, "{all:?}");
+    let lines: Vec<&str> = all.iter().map(|e| e.line.as_str()).collect();
+    assert!(all.len() >= 15, "{lines:?}");
     for needle in [
         "render",
         "slo rules",
@@ -90,7 +124,7 @@ fn readme_has_commands_to_run() {
         "up --dry-run",
     ] {
         assert!(
-            all.iter().any(|(line, _)| line.contains(needle)),
+            lines.iter().any(|line| line.contains(needle)),
             "no `obsctl {needle}` example in the README"
         );
     }
@@ -109,7 +143,12 @@ fn every_readme_command_runs_as_written() {
     let kubeconfig = dir.path().join("no-kubeconfig");
 
     let mut failures = Vec::new();
-    for (line, words) in commands() {
+    for Example {
+        line,
+        words,
+        stdout_to,
+    } in commands()
+    {
         let started = Instant::now();
         let out = obsctl()
             .args(&words)
@@ -121,6 +160,9 @@ fn every_readme_command_runs_as_written() {
             .output()
             .unwrap();
         let elapsed = started.elapsed();
+        if let Some(file) = &stdout_to {
+            fs::write(dir.path().join(file), &out.stdout).unwrap();
+        }
         let stderr = String::from_utf8_lossy(&out.stderr);
         let code = out.status.code();
         if needs_cluster(&words) {

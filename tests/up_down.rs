@@ -117,11 +117,21 @@ async fn down_uninstalls_in_reverse_and_keeps_claims_and_crds() {
     assert!(kept.contains("storage-loki-0, storage-tempo-0"), "{kept}");
     assert!(stdout.contains("kept 2 CRDs of monitoring.coreos.com: prometheusrules.monitoring.coreos.com, servicemonitors.monitoring.coreos.com"), "{stdout}");
     assert!(stdout.contains("kept namespace `monitoring`"));
-    // Nothing was deleted through the API, and nothing outside the namespace was touched.
+    // Nothing but obsctl's own generated objects was deleted through the API, and nothing
+    // outside the namespace was touched.
     let requests = kube.requests().await;
-    assert!(requests.iter().all(|r| r.method.as_str() != "DELETE"));
+    assert_eq!(deleted_data(&requests), Vec::<String>::new());
+    assert!(
+        requests
+            .iter()
+            .any(|r| r.method.as_str() == "DELETE" && is_generated(r.url.path())),
+        "dev's SLO rules and dashboards go with the stack"
+    );
     assert!(requests.iter().all(
         |r| r.url.path().starts_with("/api/v1/namespaces/monitoring")
+            || r.url
+                .path()
+                .starts_with("/apis/monitoring.coreos.com/v1/namespaces/monitoring/")
             || r.url.path().contains("customresourcedefinitions")
     ));
 }
@@ -144,14 +154,7 @@ async fn purge_data_deletes_only_the_stacks_claims_after_listing_them() {
         stdout.contains("DELETE these PersistentVolumeClaims"),
         "{stdout}"
     );
-    let mut deleted: Vec<String> = kube
-        .requests()
-        .await
-        .iter()
-        .filter(|r| r.method.as_str() == "DELETE")
-        .map(|r| r.url.path().to_string())
-        .collect();
-    deleted.sort();
+    let deleted = deleted_data(&kube.requests().await);
     assert_eq!(
         deleted,
         [
@@ -197,11 +200,24 @@ async fn a_failed_uninstall_stops_what_depends_on_it_and_purges_nothing() {
         stdout.contains("volume claims were not deleted"),
         "{stdout}"
     );
-    assert!(kube
-        .requests()
-        .await
+    assert_eq!(deleted_data(&kube.requests().await), Vec::<String>::new());
+}
+
+/// obsctl's own rendered objects (SLO rules, the dashboards' ConfigMaps): they go with the stack,
+/// and the next `up` writes them again.
+fn is_generated(path: &str) -> bool {
+    path.contains("/prometheusrules/") || path.contains("/configmaps/obsctl-")
+}
+
+/// The paths of every DELETE of something that is not obsctl's generated output, sorted.
+fn deleted_data(requests: &[wiremock::Request]) -> Vec<String> {
+    let mut paths: Vec<String> = requests
         .iter()
-        .all(|r| r.method.as_str() != "DELETE"));
+        .filter(|r| r.method.as_str() == "DELETE" && !is_generated(r.url.path()))
+        .map(|r| r.url.path().to_string())
+        .collect();
+    paths.sort();
+    paths
 }
 
 #[tokio::test]
@@ -231,6 +247,110 @@ async fn down_refuses_without_a_terminal_or_yes_and_tolerates_nothing_installed(
             .filter(|l| l.contains("done (not installed)"))
             .count()
             == 4,
+        "{stdout}"
+    );
+}
+
+/// Grafana's claim, which its chart renders (so Helm owns it) with the annotation that makes
+/// `helm uninstall` leave it, as the production profile renders it.
+fn grafana_claim() -> Value {
+    let mut claim = pvc(
+        "kube-prometheus-stack-grafana",
+        "kube-prometheus-stack",
+        "10Gi",
+    );
+    claim["metadata"]["annotations"] = serde_json::json!({
+        "helm.sh/resource-policy": "keep",
+        "meta.helm.sh/release-name": "kube-prometheus-stack",
+        "meta.helm.sh/release-namespace": "monitoring",
+    });
+    claim
+}
+
+#[tokio::test]
+async fn grafanas_claim_is_kept_by_down_purged_only_after_the_uninstalls_and_reused_by_up() {
+    let kube = FakeKube::start().await;
+    let helm = FakeHelm::new();
+    helm.obsctl(&kube, &["up", "--yes", "--profile", "production"])
+        .assert()
+        .success();
+    // The values Helm got give the claim the keep annotation.
+    let kps = helm.values("kube-prometheus-stack");
+    assert_eq!(
+        kps["grafana"]["persistence"]["annotations"]["helm.sh/resource-policy"],
+        "keep"
+    );
+    Mock::given(method("GET"))
+        .and(path(PVCS))
+        .respond_with(list(
+            "PersistentVolumeClaimList",
+            "v1",
+            vec![grafana_claim()],
+        ))
+        .with_priority(1)
+        .mount(&kube.server)
+        .await;
+
+    let output = helm
+        .obsctl(&kube, &["down", "--yes", "--profile", "production"])
+        .output()
+        .unwrap();
+    let (stdout, stderr) = text(&output);
+    assert_eq!(output.status.code(), Some(0), "{stdout}\n{stderr}");
+    let kept = stdout
+        .lines()
+        .find(|l| l.contains("kept PersistentVolumeClaims"))
+        .unwrap_or_else(|| panic!("{stdout}"));
+    assert!(kept.contains("kube-prometheus-stack-grafana"), "{kept}");
+    assert!(!stdout.contains("deleted by Helm"), "{stdout}");
+
+    // A later `up` installs the same release name with the same values: the chart's claim has
+    // the same name, and Helm adopts the kept object instead of creating another.
+    helm.clear_log();
+    helm.obsctl(&kube, &["up", "--yes", "--profile", "production"])
+        .assert()
+        .success();
+    assert_eq!(
+        helm.values("kube-prometheus-stack")["grafana"]["persistence"],
+        kps["grafana"]["persistence"]
+    );
+    assert!(!kube
+        .requests()
+        .await
+        .iter()
+        .any(|r| r.method.as_str() == "DELETE" && r.url.path().contains("persistentvolumeclaims")));
+
+    // --purge-data deletes it, after every uninstall has succeeded.
+    let output = helm
+        .obsctl(
+            &kube,
+            &["down", "--yes", "--purge-data", "--profile", "production"],
+        )
+        .output()
+        .unwrap();
+    let (stdout, stderr) = text(&output);
+    assert_eq!(output.status.code(), Some(0), "{stdout}\n{stderr}");
+    let deleted: Vec<String> = kube
+        .requests()
+        .await
+        .iter()
+        .filter(|r| {
+            r.method.as_str() == "DELETE" && r.url.path().contains("persistentvolumeclaims")
+        })
+        .map(|r| r.url.path().to_string())
+        .collect();
+    assert_eq!(deleted, [format!("{PVCS}/kube-prometheus-stack-grafana")]);
+    // The log was cleared before the second `up`: these are the purge run's four uninstalls.
+    assert_eq!(helm.calls_of("uninstall").len(), 4);
+    let lines: Vec<&str> = stdout.lines().collect();
+    let purge_note = lines
+        .iter()
+        .position(|l| l.contains("deleted PersistentVolumeClaims: kube-prometheus-stack-grafana"));
+    let last_uninstall = lines
+        .iter()
+        .rposition(|l| l.contains("kube-prometheus-stack") && l.contains("uninstalled"));
+    assert!(
+        purge_note.is_some() && last_uninstall < purge_note,
         "{stdout}"
     );
 }

@@ -231,34 +231,37 @@ async fn only_correlation_runs_its_prerequisites_unreported() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn without_a_cluster_the_cluster_checks_fail_and_say_why() {
-    let (code, report, _, _) = run_verify(
-        &[
-            "--only".into(),
-            "workloads".into(),
-            "--kubeconfig".into(),
-            "/nonexistent/kubeconfig".into(),
-        ],
-        &[],
-    );
-    assert_eq!(code, 1);
-    let text = check(&report, "workloads/ready")["detail"]
-        .as_str()
+async fn without_a_cluster_verify_says_so_once_and_exits_2() {
+    // One error before any check runs, naming the kubeconfig and the ways out (exit 2).
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_obsctl"))
+        .args(["verify", "--output", "json", "--only", "workloads"])
+        .args(["--kubeconfig", "/nonexistent/kubeconfig"])
+        .env_remove("OBSCTL_PROFILE")
+        .output()
         .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(out.stdout.is_empty(), "no report of checks that never ran");
     assert!(
-        text.contains("reading kubeconfig /nonexistent/kubeconfig"),
-        "{text}"
+        stderr.contains("kubeconfig /nonexistent/kubeconfig")
+            && stderr.contains("--prometheus-url"),
+        "{stderr}"
     );
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
 }
 
 #[test]
 fn bad_usage_exits_2_before_anything_runs() {
     let dir = tempfile::tempdir().unwrap();
     let junit = dir.path().join("verify.xml");
-    let cases: [(&[&str], &str); 4] = [
+    let cases: [(&[&str], &str); 5] = [
         (
             &["--only", "loki,promethues"],
-            "unknown component `promethues` (did you mean `prometheus`?)",
+            "invalid value 'promethues' for '--only <LIST>'",
+        ),
+        (
+            &["--only", "loki,promethues"],
+            "tip: a similar value exists: 'prometheus'",
         ),
         (
             &["--loki-url", "localhost:3100"],

@@ -5,6 +5,7 @@ pub mod apply;
 pub mod claims;
 mod client;
 pub mod guard;
+pub mod lock;
 pub mod port_forward;
 pub mod secret;
 pub mod workloads;

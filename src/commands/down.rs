@@ -6,22 +6,22 @@ use std::collections::HashSet;
 use std::sync::Arc;
 
 use anyhow::{Context as _, Result};
-use futures::future::FutureExt;
 use kube::Client;
 use serde_json::{json, Value};
 
-use super::up::{
-    announce_target, confirm, connect_checked, detect_helm, refuse_without_confirmation,
-    with_runtime,
+use super::shared::{
+    announce_target, confirm_or_stop, connect_checked, detect_helm, finish_locked,
+    refuse_without_confirmation, take_lock, with_runtime,
 };
 use crate::cli::{DownArgs, EventFormat};
-use crate::cluster::apply;
 use crate::cluster::claims::{self, Claim};
+use crate::cluster::Target;
 use crate::error::Outcome;
-use crate::executor::{self, progress};
-use crate::helm::{self, Helm};
+use crate::executor::steps::{self, UninstallContext};
+use crate::executor::{self, interrupt, progress, Interrupt};
+use crate::helm::Helm;
 use crate::output::Table;
-use crate::plan::{self, Action};
+use crate::plan;
 use crate::profile::Profile;
 use crate::render::endpoints::KPS_FULLNAME;
 use crate::render::Rendered;
@@ -58,6 +58,26 @@ async fn down(
     let ns = rendered.namespace.clone();
     let (client, target, helm) = connect_checked(&args.cluster, profile, helm).await?;
     announce_target(&target, &ns, json);
+    let listener = interrupt::listen("down").context("listening for interrupts")?;
+    let stop = listener.interrupt.clone();
+    let command = format!("obsctl down --profile {}", args.profile.profile);
+    let lock = take_lock(&client, &ns, &command, args.force_unlock, None)
+        .await
+        .with_context(|| format!("Kubernetes API at {}", target.cluster_url))?;
+    let result = locked_down(args, rendered, client, target, helm, &stop).await;
+    finish_locked(lock, &stop, result).await
+}
+
+async fn locked_down(
+    args: &DownArgs,
+    rendered: &Rendered,
+    client: Client,
+    target: Target,
+    helm: Helm,
+    stop: &Interrupt,
+) -> Result<Outcome> {
+    let json = args.output == EventFormat::Json;
+    let ns = rendered.namespace.clone();
 
     let installed: HashSet<String> = {
         let helm = helm.clone();
@@ -112,8 +132,12 @@ async fn down(
     } else {
         format!("Uninstall from context `{}`?", target.context)
     };
-    if !args.yes && !confirm(&question)? {
+    if !args.yes && !confirm_or_stop(question, stop).await? {
         eprintln!("nothing changed");
+        return Ok(Outcome::Failures);
+    }
+    if stop.signal().is_some() {
+        eprintln!("interrupted before any change: nothing changed");
         return Ok(Outcome::Failures);
     }
 
@@ -125,42 +149,29 @@ async fn down(
         .map(serde_json::to_value)
         .collect::<Result<_, _>>()
         .context("converting the manifests")?;
-    let shared = Arc::new((
-        client.clone(),
-        ns.clone(),
+    let context = Arc::new(UninstallContext {
+        client: client.clone(),
+        namespace: ns.clone(),
         objects,
         installed,
-        args.timeout.as_std(),
-    ));
+        timeout: args.timeout.as_std(),
+    });
     let reporter = progress::for_output(&steps, json);
-    let report = executor::run(
+    let report = executor::run_until(
         &steps,
-        |step| {
-            let shared = shared.clone();
-            let step = step.clone();
-            async move {
-                let (client, ns, objects, installed, timeout) = &*shared;
-                match step.action {
-                    Action::Manifests => apply::delete_all(client, ns, objects)
-                        .await
-                        .map(|n| format!("{n} objects deleted"))
-                        .map_err(|e| e.to_string()),
-                    Action::Helm if !installed.contains(&step.id) => Ok("not installed".into()),
-                    _ => {
-                        let (argv, timeout) = (step.argv.clone(), *timeout);
-                        tokio::task::spawn_blocking(move || helm::run_step(&argv, timeout))
-                            .await
-                            .map_err(|e| e.to_string())?
-                            .map(|_| "uninstalled".to_string())
-                            .map_err(|e| e.to_string())
-                    }
-                }
-            }
-            .boxed()
-        },
+        |step| steps::uninstall_step(context.clone(), step.clone()),
         reporter.as_ref(),
+        stop,
     )
     .await;
+    if let Some(signal) = stop.signal() {
+        reporter.note(&format!(
+            "interrupted by {}: running uninstalls were stopped; volume claims were not deleted; \
+             run `obsctl down` again to resume",
+            interrupt::name(signal)
+        ));
+        return Ok(Outcome::Interrupted(signal));
+    }
 
     let mut purged = Vec::new();
     if args.purge_data && report.succeeded() && !before.is_empty() {

@@ -4,9 +4,12 @@ mod completions;
 mod cost;
 mod down;
 mod plan;
+mod postmortem;
 mod profile;
 mod render;
+mod runbook;
 mod schema;
+mod shared;
 mod slo;
 mod up;
 mod verify;
@@ -26,6 +29,8 @@ pub fn run(cli: Cli) -> Result<Outcome> {
         Command::Schema => schema::run(),
         Command::Completions { shell } => completions::run(shell),
         Command::Slo(cmd) => slo::run(cmd),
+        Command::Runbook(args) => runbook::run(args),
+        Command::Postmortem(args) => postmortem::run(args),
         Command::Cost(args) => cost::run(args),
         Command::Verify(args) => verify::run(args),
         Command::Up(args) => up::run(args),

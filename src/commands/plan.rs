@@ -3,7 +3,7 @@
 use anyhow::Result;
 use serde_json::json;
 
-use super::up::{change_details, connect_checked, detect_helm, release_changes, with_runtime};
+use super::shared::{change_details, connect_checked, detect_helm, release_changes, with_runtime};
 use crate::cli::{PlanArgs, TableOrJson};
 use crate::cluster::Target;
 use crate::error::Outcome;

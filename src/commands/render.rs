@@ -11,10 +11,11 @@ pub fn run(args: RenderArgs) -> Result<Outcome> {
     super::print_profile_warnings(&profile);
     files::write(&rendered, &args.out)?;
     eprintln!(
-        "rendered profile `{}`: {} releases, {} manifest files → {}",
+        "rendered profile `{}`: {} releases, {} manifest files, {} runbooks → {}",
         rendered.profile,
         rendered.releases.len(),
         rendered.manifests.len(),
+        rendered.runbooks.len(),
         args.out.display()
     );
     Ok(Outcome::Success)

@@ -6,8 +6,8 @@ use anyhow::{Context, Result};
 use serde_json::json;
 
 use crate::cli::{
-    BudgetState, ProfileArg, ReportFormat, RuleFormat, SloCommand, SloExplainArgs, SloReportArgs,
-    SloRulesArgs, TableOrJson,
+    BudgetState, ExportFormat, ProfileArg, ReportFormat, RuleFormat, SloCommand, SloExplainArgs,
+    SloExportArgs, SloImportArgs, SloReportArgs, SloRulesArgs, TableOrJson,
 };
 use crate::error::{Outcome, UsageError};
 use crate::output::{print_document, stdout_is_tty, Table};
@@ -27,7 +27,74 @@ pub fn run(cmd: SloCommand) -> Result<Outcome> {
         SloCommand::Rules(args) => rules_command(args),
         SloCommand::Explain(args) => explain_command(args),
         SloCommand::Report(args) => report_command(args),
+        SloCommand::Import(args) => import_command(args),
+        SloCommand::Export(args) => export_command(args),
     }
+}
+
+fn import_command(args: SloImportArgs) -> Result<Outcome> {
+    let mut files = Vec::new();
+    for path in &args.files {
+        let bytes = std::fs::read(path)
+            .map_err(|e| UsageError(format!("cannot read `{}`: {e}", path.display())))?;
+        files.push((path.display().to_string(), bytes));
+    }
+    let (nodes, notes) =
+        crate::slo::openslo::import(&files).map_err(|e| UsageError(e.to_string()))?;
+    for note in &notes {
+        eprintln!("note: {note}");
+    }
+    // Each entry alone must be a valid SLO (selectors, objective, window), at its OpenSLO position.
+    let slos: Vec<crate::profile::slo::Slo> = nodes
+        .iter()
+        .map(crate::yaml::from_node)
+        .collect::<Result<_, _>>()
+        .map_err(|e| UsageError(e.to_string()))?;
+    if let Some(selector) = &args.profile {
+        let profile = crate::profile::load_with_slos(selector, nodes)
+            .map_err(|e| UsageError(e.to_string()))?;
+        super::print_profile_warnings(&profile);
+        eprintln!(
+            "{} SLOs from {} are valid in profile `{}` ({})",
+            slos.len(),
+            args.files.len(),
+            profile.stack.name,
+            profile.source
+        );
+    }
+    #[derive(serde::Serialize)]
+    struct Block<'a> {
+        slos: &'a [crate::profile::slo::Slo],
+    }
+    let text = yaml_serde::to_string(&Block { slos: &slos }).context("serializing the SLOs")?;
+    std::io::stdout().lock().write_all(text.as_bytes())?;
+    Ok(Outcome::Success)
+}
+
+fn export_command(args: SloExportArgs) -> Result<Outcome> {
+    let profile = load_with_slos(&args.profile)?;
+    let ExportFormat::Openslo = args.format;
+    let mut text = format!(
+        "# The SLOs of profile `{}` as OpenSLO v1, written by obsctl (`obsctl slo import` reads them back).\n",
+        profile.stack.name
+    );
+    for doc in crate::slo::openslo::export(&profile.stack.slos) {
+        text.push_str("---\n");
+        text.push_str(&yaml_serde::to_string(&doc).context("serializing OpenSLO")?);
+    }
+    match &args.out {
+        Some(path) => {
+            crate::output::write_atomically(path, text.as_bytes())
+                .with_context(|| format!("writing {}", path.display()))?;
+            eprintln!(
+                "wrote {} OpenSLO SLOs → {}",
+                profile.stack.slos.len(),
+                path.display()
+            );
+        }
+        None => std::io::stdout().lock().write_all(text.as_bytes())?,
+    }
+    Ok(Outcome::Success)
 }
 
 fn load_with_slos(arg: &ProfileArg) -> Result<Profile> {
@@ -67,7 +134,7 @@ fn rules_command(args: SloRulesArgs) -> Result<Outcome> {
             let rules: usize = stack
                 .slos
                 .iter()
-                .flat_map(rules::groups)
+                .flat_map(|s| rules::groups(stack, s))
                 .map(|g| g.rules.len())
                 .sum();
             eprintln!(
@@ -176,10 +243,7 @@ fn report_command(args: SloReportArgs) -> Result<Outcome> {
         Some(text) => {
             crate::time::parse_instant(text).map_err(|e| UsageError(format!("--at: {e}")))?
         }
-        None => std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .context("reading the clock")?
-            .as_secs_f64(),
+        None => crate::time::now_unix(),
     };
     let client = Client::new(&args.prometheus_url, args.timeout.as_std())
         .map_err(|e| UsageError(format!("--prometheus-url: {e}")))?;

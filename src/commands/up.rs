@@ -3,27 +3,30 @@
 //! needs no cluster.
 
 use std::collections::HashSet;
-use std::io::{BufRead, Write};
+use std::io::Write;
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::{Context as _, Result};
-use futures::future::{BoxFuture, FutureExt, Shared};
-use kube::Client;
 use serde_json::{json, Value};
 
-use crate::cli::{ClusterArgs, EventFormat, HelmArgs, UpArgs};
-use crate::cluster::{self, apply, guard, secret, Target};
+use super::shared::{
+    announce_target, change_details, change_table, confirm_or_stop, connect_checked, detect_helm,
+    finish_locked, refuse_without_confirmation, release_changes, take_lock, with_runtime,
+};
+use crate::cli::{EventFormat, HelmArgs, UpArgs};
+use crate::cluster::secret;
 use crate::error::{Outcome, UsageError};
-use crate::executor::{self, progress, StepResult};
-use crate::helm::{self, Helm, HelmError};
-use crate::output::{self, Table};
-use crate::plan::diff::{self, Change, ReleaseChange};
+use crate::executor::steps::{self, InstallContext};
+use crate::executor::{self, interrupt, progress, Interrupt};
+use crate::helm::{self, Helm};
+use crate::output;
+use crate::plan::diff::Change;
 use crate::plan::{self, Action, Step};
 use crate::profile::Profile;
-use crate::render::{files, Chart, Rendered};
+use crate::render::{files, Rendered};
 
 pub fn run(args: UpArgs) -> Result<Outcome> {
     let (profile, rendered) = super::load_and_render(&args.profile)?;
@@ -52,28 +55,6 @@ pub fn run(args: UpArgs) -> Result<Outcome> {
     result
 }
 
-/// Runs a future on a fresh runtime; Helm processes still running after an interrupt get a
-/// moment to exit (they received the same Ctrl-C).
-pub(super) fn with_runtime<T>(future: impl std::future::Future<Output = Result<T>>) -> Result<T> {
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .context("starting the async runtime")?;
-    let result = runtime.block_on(future);
-    runtime.shutdown_timeout(Duration::from_secs(5));
-    result
-}
-
-/// Helm, with the problems a user fixes by a flag or an install reported as bad usage (exit 2).
-pub(super) fn detect_helm(args: &HelmArgs) -> Result<Helm> {
-    Helm::detect(args.helm.as_deref()).map_err(|e| match e {
-        HelmError::NotFound(_)
-        | HelmError::Unsupported { .. }
-        | HelmError::UnknownVersion { .. } => UsageError(e.to_string()).into(),
-        other => anyhow::Error::new(other).context("running `helm version`"),
-    })
-}
-
 /// `--dry-run` only prints, so it needs no Helm: without one found on PATH it builds the argv for
 /// `--helm-version` and says so.
 fn dry_run_helm(args: &HelmArgs, assumed_major: u8) -> Result<Helm> {
@@ -99,124 +80,6 @@ fn dry_run_helm(args: &HelmArgs, assumed_major: u8) -> Result<Helm> {
     Ok(Helm::with_version("helm".into(), version).expect("3.14 and 4.0 are supported"))
 }
 
-/// Without a terminal to ask on, only `--yes` allows a change.
-pub(super) fn refuse_without_confirmation(yes: bool, command: &str) -> Result<()> {
-    if yes || output::interactive() {
-        return Ok(());
-    }
-    Err(UsageError(format!(
-        "`obsctl {command}` changes the cluster and asks first, but this is not an interactive terminal; \
-         pass --yes to proceed without asking"
-    ))
-    .into())
-}
-
-/// Asks on stderr; only `y`/`yes` is consent.
-pub(super) fn confirm(question: &str) -> Result<bool> {
-    eprint!("{question} [y/N] ");
-    std::io::stderr().flush()?;
-    let mut line = String::new();
-    std::io::stdin().lock().read_line(&mut line)?;
-    Ok(matches!(
-        line.trim().to_ascii_lowercase().as_str(),
-        "y" | "yes"
-    ))
-}
-
-/// Connects like kubectl, applies the profile's context guard, and points Helm at the same
-/// kubeconfig and context.
-pub(super) async fn connect_checked(
-    cluster: &ClusterArgs,
-    profile: &Profile,
-    helm: Helm,
-) -> Result<(Client, Target, Helm)> {
-    let (client, target) =
-        cluster::connect(cluster.kubeconfig.as_deref(), cluster.context.as_deref()).await?;
-    guard::check_context(
-        profile.stack.name.as_ref(),
-        profile.stack.cluster.context.as_deref(),
-        &target.context,
-        cluster.context.is_some(),
-    )
-    .map_err(|e| UsageError(e.to_string()))?;
-    let helm = helm.target(cluster.kubeconfig.as_deref(), Some(&target.context));
-    Ok((client, target, helm))
-}
-
-/// The line printed before anything changes.
-pub(super) fn announce_target(target: &Target, namespace: &str, json: bool) {
-    if json {
-        progress::emit(json!({
-            "event": "target", "context": target.context, "cluster": target.cluster_url, "namespace": namespace,
-        }));
-    } else {
-        println!(
-            "target: context `{}` ({}), namespace `{namespace}`",
-            target.context, target.cluster_url
-        );
-    }
-}
-
-/// Per release: install, upgrade (changed paths) or unchanged, from what Helm reports.
-pub(super) async fn release_changes(
-    helm: &Helm,
-    rendered: &Rendered,
-) -> Result<Vec<ReleaseChange>> {
-    let helm = helm.clone();
-    let namespace = rendered.namespace.clone();
-    let names: Vec<String> = rendered.releases.iter().map(|r| r.name.clone()).collect();
-    let deployed = tokio::task::spawn_blocking(move || {
-        let names: Vec<&str> = names.iter().map(String::as_str).collect();
-        helm.deployed(&namespace, &names)
-    })
-    .await
-    .context("Helm query task")?
-    .context("reading the deployed releases from Helm")?;
-    Ok(rendered
-        .releases
-        .iter()
-        .map(|release| {
-            let live = deployed
-                .iter()
-                .find(|(n, _)| n == &release.name)
-                .map(|(_, d)| d);
-            diff::compare(release, live)
-        })
-        .collect())
-}
-
-/// The per-release table of a comparison, for people.
-pub(super) fn change_table(rendered: &Rendered, changes: &[ReleaseChange]) -> Table {
-    let mut table = Table::new(["RELEASE", "CHART", "CHANGE"]);
-    for (release, change) in rendered.releases.iter().zip(changes) {
-        table.row([
-            release.name.clone(),
-            format!("{} {}", release.chart.name, release.chart.version),
-            change.summary(4),
-        ]);
-    }
-    table
-}
-
-/// The changed paths of upgrades, one per line, for people.
-pub(super) fn change_details(changes: &[ReleaseChange]) -> String {
-    let mut out = String::new();
-    for change in changes {
-        if let Change::Upgrade { changed, .. } = &change.change {
-            for c in changed {
-                out.push_str(&format!(
-                    "  {} {}: {} → {}\n",
-                    change.release,
-                    c.path,
-                    c.before.as_deref().unwrap_or("(unset)"),
-                    c.after.as_deref().unwrap_or("(unset)")
-                ));
-            }
-        }
-    }
-    out
-}
-
 async fn up(
     args: &UpArgs,
     profile: &Profile,
@@ -227,10 +90,58 @@ async fn up(
     let json = args.output == EventFormat::Json;
     let (client, target, helm) = connect_checked(&args.cluster, profile, helm).await?;
     announce_target(&target, &rendered.namespace, json);
+    let (namespace_objects, manifest_objects) = split_manifests(rendered)?;
+    let listener = interrupt::listen("up").context("listening for interrupts")?;
+    let stop = listener.interrupt.clone();
+    let command = format!("obsctl up --profile {}", args.profile.profile);
+    let lock = take_lock(
+        &client,
+        &rendered.namespace,
+        &command,
+        args.force_unlock,
+        Some(&namespace_objects),
+    )
+    .await
+    .with_context(|| format!("Kubernetes API at {}", target.cluster_url))?;
+    let locked = Locked {
+        client,
+        target,
+        helm,
+        namespace_objects,
+        manifest_objects,
+    };
+    let result = locked_up(args, profile, rendered, locked, timeout, &stop).await;
+    finish_locked(lock, &stop, result).await
+}
 
+/// What `up` has once it holds the stack's lock.
+struct Locked {
+    client: kube::Client,
+    target: crate::cluster::Target,
+    helm: Helm,
+    namespace_objects: Vec<Value>,
+    manifest_objects: Vec<Value>,
+}
+
+async fn locked_up(
+    args: &UpArgs,
+    profile: &Profile,
+    rendered: &Rendered,
+    locked: Locked,
+    timeout: Duration,
+    stop: &Interrupt,
+) -> Result<Outcome> {
+    let json = args.output == EventFormat::Json;
+    let Locked {
+        client,
+        target,
+        helm,
+        namespace_objects,
+        manifest_objects,
+    } = locked;
     // The chart's CRDs are read (downloaded) while Helm reports what is deployed and while the
     // user reads the plan: fetching changes nothing, and the CRD step then needs no wait for it.
-    let crds = prefetch_crds(&helm, plan::crds_chart(rendered).cloned());
+    let crds = steps::prefetch_crds(&helm, plan::crds_chart(rendered).cloned());
     let changes = release_changes(&helm, rendered).await?;
     let destructive: Vec<_> = changes.iter().flat_map(|c| c.destructive.iter()).collect();
     if json {
@@ -250,13 +161,20 @@ async fn up(
         ))
         .into());
     }
-    if !args.yes && !confirm(&format!("Apply to context `{}`?", target.context))? {
+    if !args.yes
+        && !confirm_or_stop(format!("Apply to context `{}`?", target.context), stop).await?
+    {
         eprintln!("nothing changed");
+        return Ok(Outcome::Failures);
+    }
+    if stop.signal().is_some() {
+        eprintln!("interrupted before any change: nothing changed");
         return Ok(Outcome::Failures);
     }
 
     let values_dir = write_values(rendered).context("writing the values files")?;
-    let steps = plan::install(rendered, &helm, values_dir.path(), timeout);
+    stop.remove_on_abort(values_dir.path().to_path_buf());
+    let plan = plan::install(rendered, &helm, values_dir.path(), timeout);
     let skip: HashSet<String> = changes
         .iter()
         .filter(|c| c.is_unchanged() && !args.force)
@@ -267,8 +185,7 @@ async fn up(
         .filter(|c| c.change == Change::Install)
         .map(|c| c.release.clone())
         .collect();
-    let (namespace_objects, manifest_objects) = split_manifests(rendered)?;
-    let context = Arc::new(StepContext {
+    let context = Arc::new(InstallContext {
         client,
         cluster_url: target.cluster_url.clone(),
         namespace: rendered.namespace.clone(),
@@ -286,20 +203,14 @@ async fn up(
         timeout,
         secret_created: AtomicBool::new(false),
     });
-    let reporter = progress::for_output(&steps, json);
-    let run = executor::run(
-        &steps,
-        |step| run_step(context.clone(), step.clone()),
+    let reporter = progress::for_output(&plan, json);
+    let report = executor::run_until(
+        &plan,
+        |step| steps::install_step(context.clone(), step.clone()),
         reporter.as_ref(),
-    );
-    let report = tokio::select! {
-        report = run => report,
-        _ = tokio::signal::ctrl_c() => {
-            drop(values_dir);
-            reporter.note("interrupted: steps in progress were stopped; run `obsctl up` again to resume");
-            return Ok(Outcome::Failures);
-        }
-    };
+        stop,
+    )
+    .await;
     // The values files go as soon as Helm is done with them.
     drop(values_dir);
     if context.secret_created.load(Ordering::SeqCst) {
@@ -310,7 +221,13 @@ async fn up(
             ));
         }
     }
-    if !report.succeeded() {
+    if let Some(signal) = stop.signal() {
+        reporter.note(&format!(
+            "interrupted by {}: running steps were stopped (Helm rolled back what it had not finished); \
+             run `obsctl up` again to resume",
+            interrupt::name(signal)
+        ));
+    } else if !report.succeeded() {
         reporter.note("run `obsctl up` again to resume: finished releases are left as they are");
     }
     Ok(if report.succeeded() {
@@ -318,100 +235,6 @@ async fn up(
     } else {
         Outcome::Failures
     })
-}
-
-/// Starts `helm show crds` of the chart in the background.
-fn prefetch_crds(
-    helm: &Helm,
-    chart: Option<Chart>,
-) -> Option<Shared<BoxFuture<'static, Result<String, String>>>> {
-    let chart = chart?;
-    let helm = helm.clone();
-    let task = tokio::task::spawn_blocking(move || helm.show_crds(&chart));
-    let fetch: BoxFuture<'static, Result<String, String>> = async move {
-        task.await
-            .map_err(|e| e.to_string())?
-            .map_err(|e| format!("reading the chart's CRDs: {e}"))
-    }
-    .boxed();
-    Some(fetch.shared())
-}
-
-/// What every step needs, shared by the concurrent steps.
-struct StepContext {
-    client: Client,
-    cluster_url: String,
-    namespace: String,
-    namespace_objects: Vec<Value>,
-    manifest_objects: Vec<Value>,
-    admin_secret: Option<String>,
-    /// The output of `helm show crds` (`None`: no chart ships CRDs).
-    crds: Option<Shared<BoxFuture<'static, Result<String, String>>>>,
-    /// Releases that are deployed exactly as rendered (and not `--force`d).
-    skip: HashSet<String>,
-    installs: HashSet<String>,
-    timeout: Duration,
-    secret_created: AtomicBool,
-}
-
-fn run_step(ctx: Arc<StepContext>, step: Step) -> BoxFuture<'static, StepResult> {
-    async move {
-        let api_error = |e: &dyn std::fmt::Display| format!("{e} (API server {})", ctx.cluster_url);
-        match step.action {
-            Action::Namespace => {
-                apply::apply_all(&ctx.client, &ctx.namespace, &ctx.namespace_objects)
-                    .await
-                    .map_err(|e| api_error(&e))?;
-                let mut note = format!("namespace {}", ctx.namespace);
-                if let Some(name) = &ctx.admin_secret {
-                    let created = secret::ensure_admin_secret(&ctx.client, &ctx.namespace, name)
-                        .await
-                        .map_err(|e| api_error(&e))?;
-                    ctx.secret_created.store(created, Ordering::SeqCst);
-                    note.push_str(&format!(
-                        ", Secret {name} {}",
-                        if created { "created" } else { "present" }
-                    ));
-                }
-                Ok(note)
-            }
-            Action::Crds => {
-                let Some(fetch) = ctx.crds.clone() else {
-                    return Ok("no CRDs".into());
-                };
-                let yaml = fetch.await?;
-                let crds = apply::parse_crds(&yaml).map_err(|e| e.to_string())?;
-                let names = apply::apply_crds(&ctx.client, &crds, ctx.timeout)
-                    .await
-                    .map_err(|e| api_error(&e))?;
-                Ok(format!("{} CRDs applied and Established", names.len()))
-            }
-            Action::Helm => {
-                if ctx.skip.contains(&step.id) {
-                    return Ok("unchanged".into());
-                }
-                let timeout = ctx.timeout;
-                let argv = step.argv.clone();
-                tokio::task::spawn_blocking(move || helm::run_step(&argv, timeout))
-                    .await
-                    .map_err(|e| e.to_string())?
-                    .map_err(|e| e.to_string())?;
-                Ok(if ctx.installs.contains(&step.id) {
-                    "installed"
-                } else {
-                    "upgraded"
-                }
-                .into())
-            }
-            Action::Manifests => {
-                let n = apply::apply_all(&ctx.client, &ctx.namespace, &ctx.manifest_objects)
-                    .await
-                    .map_err(|e| api_error(&e))?;
-                Ok(format!("{n} objects applied"))
-            }
-        }
-    }
-    .boxed()
 }
 
 /// The render's objects as JSON: the Namespace (applied first) and everything else (last).

@@ -10,7 +10,7 @@ use std::time::Duration;
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 use serde_json::json;
 
-use crate::time::now_millis as timestamp;
+use crate::time::now_millis;
 
 use super::{Event, Report, Reporter, State};
 use crate::output::Table;
@@ -37,6 +37,9 @@ fn describe(state: &State) -> String {
         State::Done { elapsed, note } if note.is_empty() => format!("done in {}", secs(*elapsed)),
         State::Done { elapsed, note } => format!("done ({note}) in {}", secs(*elapsed)),
         State::Failed { elapsed, reason } => format!("FAILED after {}: {reason}", secs(*elapsed)),
+        State::Interrupted { elapsed, reason } => {
+            format!("INTERRUPTED after {}: {reason}", secs(*elapsed))
+        }
         State::NotStarted { reason } => format!("not started: {reason}"),
     }
 }
@@ -44,7 +47,7 @@ fn describe(state: &State) -> String {
 /// The closing table and count line, for people.
 pub fn summary_text(report: &Report) -> String {
     let mut table = Table::new(["STEP", "RESULT", "TIME", "DETAIL"]);
-    let (mut done, mut failed, mut skipped) = (0, 0, 0);
+    let (mut done, mut failed, mut interrupted, mut skipped) = (0, 0, 0, 0);
     for outcome in &report.steps {
         let (result, time, detail) = match &outcome.state {
             State::Done { elapsed, note } => {
@@ -55,6 +58,10 @@ pub fn summary_text(report: &Report) -> String {
                 failed += 1;
                 ("FAILED", secs(*elapsed), reason.clone())
             }
+            State::Interrupted { elapsed, reason } => {
+                interrupted += 1;
+                ("INTERRUPTED", secs(*elapsed), reason.clone())
+            }
             State::NotStarted { reason } => {
                 skipped += 1;
                 ("not started", "-".into(), reason.clone())
@@ -62,8 +69,13 @@ pub fn summary_text(report: &Report) -> String {
         };
         table.row([outcome.id.clone(), result.into(), time, detail]);
     }
+    let interrupted = if interrupted > 0 {
+        format!(", {interrupted} interrupted")
+    } else {
+        String::new()
+    };
     format!(
-        "{}{done} done, {failed} failed, {skipped} not started in {}\n",
+        "{}{done} done, {failed} failed{interrupted}, {skipped} not started in {}\n",
         table.render(false),
         secs(report.elapsed)
     )
@@ -78,10 +90,10 @@ impl Reporter for Plain {
             Event::Started(step) => (&step.id, "started".to_string()),
             Event::Finished(step, state) => (&step.id, describe(state)),
         };
-        println!("{} {id:<22} {text}", timestamp());
+        println!("{} {id:<22} {text}", now_millis());
     }
     fn note(&self, text: &str) {
-        println!("{} {text}", timestamp());
+        println!("{} {text}", now_millis());
     }
     fn summary(&self, report: &Report) {
         print!("{}", summary_text(report));
@@ -95,7 +107,7 @@ pub struct JsonLines;
 /// Prints one JSON event line on stdout, with a `ts` field first.
 pub fn emit(value: serde_json::Value) {
     let mut line = serde_json::Map::new();
-    line.insert("ts".into(), timestamp().into());
+    line.insert("ts".into(), now_millis().into());
     if let serde_json::Value::Object(fields) = value {
         line.extend(fields.into_iter().filter(|(k, _)| k != "ts"));
     }
@@ -197,6 +209,7 @@ impl Reporter for Bars {
                     let mark = match state {
                         State::Done { .. } => "✓",
                         State::Failed { .. } => "✗",
+                        State::Interrupted { .. } => "!",
                         State::NotStarted { .. } => "-",
                     };
                     bar.finish_with_message(format!("{mark} {}", describe(state)));

@@ -121,8 +121,26 @@ fn looks_like_path(s: &str) -> bool {
 }
 
 fn load_origin(origin: Origin) -> Result<Profile, ProfileError> {
+    load_origin_with(origin, Vec::new())
+}
+
+/// Loads a profile as if `extra` (profile-shaped `slos:` entries, e.g. imported from OpenSLO,
+/// keeping their own positions) were appended to its `slos:`; every check applies to them.
+pub fn load_with_slos(selector: &str, extra: Vec<Node>) -> Result<Profile, ProfileError> {
+    let origin = if looks_like_path(selector) || Path::new(selector).is_file() {
+        Origin::File(PathBuf::from(selector))
+    } else {
+        Origin::Builtin(selector.to_string())
+    };
+    load_origin_with(origin, extra)
+}
+
+fn load_origin_with(origin: Origin, extra: Vec<Node>) -> Result<Profile, ProfileError> {
     let source = origin.display();
-    let root = load_layered(origin, &mut Vec::new())?;
+    let mut root = load_layered(origin, &mut Vec::new())?;
+    if !extra.is_empty() {
+        append_slos(&mut root, extra);
+    }
     let mut stack: Stack = de::from_node(&root)?;
     let warnings = overrides::reconcile(&mut stack, &root);
     let problems = validate::check(&stack, &root);
@@ -200,6 +218,34 @@ fn load_layered(origin: Origin, chain: &mut Vec<Origin>) -> Result<Node, Profile
     })?;
     chain.pop();
     Ok(yaml::merge(parent_node, node))
+}
+
+fn append_slos(root: &mut Node, extra: Vec<Node>) {
+    let yaml::Value::Map(entries) = &mut root.value else {
+        return;
+    };
+    match entries.iter_mut().find(|(k, _)| k.name == "slos") {
+        Some((_, node)) => {
+            // Not a list: the deserializer refuses it where it is.
+            if let yaml::Value::Seq(items) = &mut node.value {
+                items.extend(extra);
+            }
+        }
+        None => {
+            let pos = extra[0].pos.clone();
+            entries.push((
+                yaml::Key {
+                    name: "slos".into(),
+                    pos: pos.clone(),
+                },
+                Node {
+                    pos,
+                    value: yaml::Value::Seq(extra),
+                    raw: None,
+                },
+            ));
+        }
+    }
 }
 
 fn resolve_parent(child: &Origin, reference: &str) -> Origin {

@@ -72,6 +72,9 @@ pub struct Stack {
     pub slos: Vec<Slo>,
     #[serde(default)]
     pub policy: Policy,
+    /// Where the rendered runbooks are published, so alerts link to them.
+    #[serde(default, skip_serializing_if = "Runbooks::is_empty")]
+    pub runbooks: Runbooks,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub workload: Option<Workload>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -408,6 +411,10 @@ pub struct Kafka {
 #[derive(Clone, Debug, Default, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct Grafana {
+    /// Grafana's external address (`https://grafana.example.org`): its `root_url`, and the base of
+    /// the runbook and Explore links in alerts and runbooks.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
     /// A Secret with keys `admin-user` and `admin-password`; `up` creates it when missing.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub admin_secret: Option<DnsName>,
@@ -423,6 +430,21 @@ pub struct Grafana {
     pub resources: Option<Resources>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub values: Option<Values>,
+}
+
+/// Where `runbooks/<slo>.md` of `obsctl render` are published (a repository folder, a wiki).
+#[derive(Clone, Debug, Default, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Runbooks {
+    /// The address of the folder: alerts link to `<baseUrl>/<slo>.md#<tier>`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub base_url: Option<String>,
+}
+
+impl Runbooks {
+    fn is_empty(&self) -> bool {
+        self.base_url.is_none()
+    }
 }
 
 /// Free-form string labels (Kubernetes and Prometheus labels).

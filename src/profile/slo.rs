@@ -2,9 +2,11 @@
 //! the alert tiers every SLO gets (the SRE Workbook's multi-window multi-burn-rate table) and the
 //! exact arithmetic that both validation and rule generation rely on.
 
-mod check;
+pub(crate) mod check;
 pub mod exact;
+pub mod runbook;
 pub mod selector;
+pub mod window;
 
 use std::borrow::Cow;
 use std::fmt;
@@ -19,6 +21,7 @@ pub(super) use check::check_slos;
 pub use check::warnings;
 pub use exact::Exact;
 pub use selector::Selector;
+pub use window::{Calendar, SloWindow};
 
 #[derive(Clone, Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
@@ -28,11 +31,15 @@ pub struct Slo {
     pub service: String,
     /// Percent, 0 < objective < 100.
     pub objective: Objective,
-    /// Rolling window, e.g. `30d`; at least the longest alert window (3d).
-    pub window: Duration,
+    /// Rolling window, e.g. `30d` (at least the longest alert window, 3d), or a calendar period:
+    /// `1mo` (the month, UTC) or `1w` (the ISO week).
+    pub window: SloWindow,
     pub indicator: Indicator,
     #[serde(default)]
     pub alerting: Alerting,
+    /// What the generated runbook needs beyond the SLO: where it runs, whom to call.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub runbook: Option<runbook::Runbook>,
 }
 
 impl Slo {
@@ -140,6 +147,7 @@ pub fn le_label(v: f64) -> String {
 #[derive(Clone, Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct Alerting {
+    /// Overrides where the alerts' `runbook_url` points (by default the generated runbook).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub runbook_url: Option<String>,
     /// Added to every alert of the SLO (not to the recorded series, so changing them never splits
@@ -178,6 +186,9 @@ pub struct Policy {
     pub healthy: f64,
     #[serde(default = "default_low")]
     pub low: f64,
+    /// An incident that spends more than this percentage of an SLO's budget needs a postmortem.
+    #[serde(default = "default_postmortem")]
+    pub postmortem: f64,
 }
 
 impl Default for Policy {
@@ -185,6 +196,7 @@ impl Default for Policy {
         Policy {
             healthy: default_healthy(),
             low: default_low(),
+            postmortem: default_postmortem(),
         }
     }
 }
@@ -194,6 +206,10 @@ fn default_healthy() -> f64 {
 }
 fn default_low() -> f64 {
     10.0
+}
+/// The SRE Workbook's sample policy (appendix B): over 20% of the budget in one incident.
+fn default_postmortem() -> f64 {
+    20.0
 }
 
 /// An objective in percent, kept exact: `99.9` is 999/10, so its budget is exactly 0.001.
@@ -298,8 +314,8 @@ pub struct Tier {
     pub severity: Severity,
     pub long_secs: u64,
     pub short_secs: u64,
-    /// Share of the whole budget spent in the long window when the tier fires.
-    pub budget_percent: u32,
+    /// Share of the whole budget spent in the long window when the tier fires (0.02 for 2%).
+    pub budget: Exact,
 }
 
 /// The SRE Workbook's table (ch. 5, with the 1d/2h row of its Prometheus example); short windows
@@ -309,25 +325,25 @@ pub const TIERS: [Tier; 4] = [
         severity: Severity::Critical,
         long_secs: 3_600,
         short_secs: 300,
-        budget_percent: 2,
+        budget: Exact::ratio(2, 100),
     },
     Tier {
         severity: Severity::Critical,
         long_secs: 6 * 3_600,
         short_secs: 1_800,
-        budget_percent: 5,
+        budget: Exact::ratio(5, 100),
     },
     Tier {
         severity: Severity::Warning,
         long_secs: 86_400,
         short_secs: 2 * 3_600,
-        budget_percent: 10,
+        budget: Exact::ratio(10, 100),
     },
     Tier {
         severity: Severity::Warning,
         long_secs: 3 * 86_400,
         short_secs: 6 * 3_600,
-        budget_percent: 10,
+        budget: Exact::ratio(10, 100),
     },
 ];
 
@@ -347,10 +363,28 @@ impl Tier {
         Duration::from_secs(self.short_secs)
     }
 
+    /// A tier of the user's own (`alerting.tiers`, OpenSLO alert conditions).
+    pub fn custom(severity: Severity, long_secs: u64, short_secs: u64, budget: Exact) -> Tier {
+        Tier {
+            severity,
+            long_secs,
+            short_secs,
+            budget,
+        }
+    }
+
     /// Budget share × SLO window / long window: 14.4 for 2% in 1h of 30d, 13.44 of 28d.
     pub fn burn_rate(&self, window: &Duration) -> Exact {
-        Exact::ratio(i128::from(self.budget_percent), 100)
-            * Exact::ratio(i128::from(window.as_secs()), i128::from(self.long_secs))
+        self.budget
+            * Exact::ratio(
+                i128::from(window.as_secs()),
+                i128::from(self.long_secs.max(1)),
+            )
+    }
+
+    /// The budget share as a percentage, for people: `2`, `5`, `10`.
+    pub fn budget_percent(&self) -> Exact {
+        self.budget * Exact::int(100)
     }
 
     /// The error ratio both windows must exceed: burn rate × error budget.

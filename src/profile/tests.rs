@@ -291,7 +291,7 @@ fn chart_overrides_need_semver_and_https_or_oci() {
     let path = write(
         &dir,
         "charts.yaml",
-        "name: charts\nmetrics:\n  chart: {version: latest, repo: http://charts.example.com}\nlogs:\n  chart: {repo: oci://registry.example.com/charts, version: 18.11.0}\n",
+        "name: charts\nmetrics:\n  chart: {version: latest, repo: http://charts.example.com}\nlogs:\n  chart: {repo: oci://registry.example.com/charts, version: 18.11.0}\ntraces:\n  chart: {repo: 'http://127.0.0.1:8879/charts'}\n",
     );
     let err = error_text(load(path.to_str().unwrap()));
     assert!(
@@ -303,6 +303,10 @@ fn chart_overrides_need_semver_and_https_or_oci() {
         "{err}"
     );
     assert!(!err.contains("logs.chart"), "{err}");
+    assert!(
+        !err.contains("traces.chart"),
+        "a local mirror may be plain http: {err}"
+    );
 }
 
 #[test]

@@ -203,6 +203,22 @@ fn check_object_storage(store: &ObjectStorage, at: &[&str], p: &mut Problems) {
 }
 
 fn check_grafana(stack: &Stack, p: &mut Problems) {
+    if let Some(url) = &stack.grafana.url {
+        if let Some(why) = crate::profile::slo::check::base_url_problem(url) {
+            p.add(
+                &["grafana", "url"],
+                format!("`{url}` {why}; expected Grafana's external address, e.g. `https://grafana.example.org`"),
+            );
+        }
+    }
+    if let Some(url) = &stack.runbooks.base_url {
+        if let Some(why) = crate::profile::slo::check::base_url_problem(url) {
+            p.add(
+                &["runbooks", "baseUrl"],
+                format!("`{url}` {why}; expected the address of the folder the rendered runbooks are published in, e.g. `https://github.com/acme/ops/blob/main/runbooks`"),
+            );
+        }
+    }
     if let Some(size) = &stack.grafana.persistence {
         if size.mib() < 100 {
             p.add(
@@ -265,14 +281,21 @@ fn check_chart_overrides(stack: &Stack, problems: &mut Problems) {
             }
         }
         if let Some(repo) = &chart.repo {
-            let scheme_ok = ["https://", "oci://"].iter().any(|s| {
-                repo.strip_prefix(s)
-                    .is_some_and(|rest| !rest.is_empty() && !rest.starts_with('/'))
+            let host_after = |scheme: &str| {
+                repo.strip_prefix(scheme)
+                    .filter(|rest| !rest.is_empty() && !rest.starts_with('/'))
+            };
+            // Plain http only for a repository on this machine (a local mirror, a test server):
+            // nothing else can tamper with the charts on the way.
+            let loopback = host_after("http://").is_some_and(|rest| {
+                let host = rest.split(['/', ':']).next().unwrap_or_default();
+                host == "localhost" || host == "127.0.0.1" || rest.starts_with("[::1]")
             });
-            if !scheme_ok {
+            let scheme_ok = host_after("https://").is_some() || host_after("oci://").is_some();
+            if !scheme_ok && !loopback {
                 problems.add(
                     &[component, "chart", "repo"],
-                    format!("`{repo}` is not a chart repository: expected an `https://` URL or an `oci://` registry path"),
+                    format!("`{repo}` is not a chart repository: expected an `https://` URL or an `oci://` registry path (plain `http://` only on localhost)"),
                 );
             }
         }

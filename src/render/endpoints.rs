@@ -47,6 +47,11 @@ impl fmt::Display for Service {
     }
 }
 
+/// Grafana's Service (links to dashboards need it without a whole render).
+pub fn grafana_service(namespace: &str) -> Service {
+    Service::new(GRAFANA_FULLNAME, namespace, 80)
+}
+
 /// Where each component of a rendered stack answers, inside the cluster.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
 pub struct Endpoints {
@@ -82,7 +87,7 @@ impl Endpoints {
             namespace: namespace.to_string(),
             prometheus: Service::new(&format!("{KPS_FULLNAME}-prometheus"), namespace, 9090),
             alertmanager: Service::new(&format!("{KPS_FULLNAME}-alertmanager"), namespace, 9093),
-            grafana: Service::new(GRAFANA_FULLNAME, namespace, 80),
+            grafana: grafana_service(namespace),
             loki: Service::new(&format!("{LOKI_FULLNAME}-gateway"), namespace, 80),
             tempo_query,
             tempo_otlp,

@@ -26,6 +26,9 @@ pub fn contents(rendered: &Rendered) -> Vec<(String, String)> {
             format!("---\n{}", docs.join("---\n")),
         ));
     }
+    for runbook in &rendered.runbooks {
+        files.push((runbook.path.clone(), runbook.text.clone()));
+    }
     files
 }
 

@@ -67,7 +67,13 @@ fn grafana(stack: &Stack, datasources: Vec<Value>) -> Value {
         "enabled": true,
         "additionalDataSources": datasources,
         "persistence": match &g.persistence {
-            Some(size) => json!({"enabled": true, "type": "pvc", "size": size.to_string()}),
+            // The chart renders this claim itself, so `helm uninstall` would delete it (and every
+            // dashboard, user and annotation made by hand) unless Helm is told to keep it. Kept, it
+            // still carries its release's labels, and the next install adopts it by name.
+            Some(size) => json!({
+                "enabled": true, "type": "pvc", "size": size.to_string(),
+                "annotations": {"helm.sh/resource-policy": "keep"},
+            }),
             None => json!({"enabled": false}),
         },
     });
@@ -81,6 +87,10 @@ fn grafana(stack: &Stack, datasources: Vec<Value>) -> Value {
     }
     if let Some(r) = &g.resources {
         out["resources"] = resources(r);
+    }
+    if let Some(url) = &g.url {
+        // The address Grafana writes into its own links, the one alerts' runbook links use.
+        out["grafana.ini"] = json!({"server": {"root_url": url}});
     }
     out
 }

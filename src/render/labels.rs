@@ -35,6 +35,14 @@ pub const TRACE_TO_LOGS: [JoinLabel; 2] = [SERVICE_NAME, NAMESPACE];
 /// The structured-metadata key Loki's OTLP endpoint stores a log record's trace id under.
 pub const TRACE_ID_METADATA: &str = "trace_id";
 
+/// The log level Loki attaches to every line as structured metadata (`discover_log_levels`, on by
+/// default since Loki 3.0): from an OTLP record's severity, else guessed from the line. One name
+/// for OTLP and scraped logs alike.
+pub const LOG_LEVEL_METADATA: &str = "detected_level";
+
+/// The `detected_level` values of lines worth reading first in an incident.
+pub const ERROR_LOG_LEVELS: [&str; 3] = ["error", "critical", "fatal"];
+
 /// The label that span metrics and service-graph series carry for the service.
 pub const SPAN_METRICS_SERVICE: &str = "service";
 

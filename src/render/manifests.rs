@@ -21,6 +21,22 @@ pub fn manifests(stack: &Stack) -> Vec<Manifest> {
                 super::datasources::PROMETHEUS_UID,
             )],
         });
+        list.push(Manifest {
+            path: "manifests/runbook-dashboards.yaml".into(),
+            objects: stack
+                .slos
+                .iter()
+                .map(|slo| {
+                    let rb = crate::incident::runbook::runbook(stack, slo);
+                    crate::incident::runbook::config_map(
+                        stack,
+                        slo,
+                        &rb,
+                        super::datasources::PROMETHEUS_UID,
+                    )
+                })
+                .collect(),
+        });
     }
     list
 }

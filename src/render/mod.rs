@@ -73,7 +73,17 @@ pub struct Rendered {
     /// In install order: every release comes after those it needs.
     pub releases: Vec<Release>,
     pub manifests: Vec<Manifest>,
+    /// One Markdown runbook per SLO.
+    pub runbooks: Vec<RunbookFile>,
     pub endpoints: Endpoints,
+}
+
+/// A runbook of the render, as `render --out` writes it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RunbookFile {
+    /// Relative to the output directory: `runbooks/<slo>.md`.
+    pub path: String,
+    pub text: String,
 }
 
 impl Rendered {
@@ -90,6 +100,7 @@ impl Rendered {
                 "needs": r.needs,
             })).collect::<Vec<_>>(),
             "manifests": self.manifests.iter().map(|m| m.path.clone()).collect::<Vec<_>>(),
+            "runbooks": self.runbooks.iter().map(|r| r.path.clone()).collect::<Vec<_>>(),
         })
     }
 
@@ -251,6 +262,13 @@ pub fn render_unchecked(stack: &Stack) -> Rendered {
         namespace: ns.to_string(),
         releases,
         manifests: manifests::manifests(stack),
+        runbooks: crate::incident::runbook::runbooks(stack)
+            .iter()
+            .map(|rb| RunbookFile {
+                path: rb.file.clone(),
+                text: crate::incident::runbook::markdown(rb),
+            })
+            .collect(),
         endpoints,
     }
 }

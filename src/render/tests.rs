@@ -47,7 +47,10 @@ fn releases_come_in_dependency_order() {
 fn plan_json_has_exactly_the_contract_fields() {
     let plan = rendered("production").plan_json();
     let keys: Vec<_> = plan.as_object().unwrap().keys().cloned().collect();
-    assert_eq!(keys, ["profile", "namespace", "releases", "manifests"]);
+    assert_eq!(
+        keys,
+        ["profile", "namespace", "releases", "manifests", "runbooks"]
+    );
     let release = &plan["releases"][0];
     let keys: Vec<_> = release.as_object().unwrap().keys().cloned().collect();
     assert_eq!(keys, ["name", "namespace", "chart", "values", "needs"]);

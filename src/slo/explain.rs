@@ -15,7 +15,9 @@
 
 use serde::Serialize;
 
-use crate::profile::slo::{Exact, Objective, Severity, Slo, Tier, BASE_WINDOW_SECS, TIERS};
+use crate::profile::slo::{
+    Calendar, Exact, Objective, Severity, Slo, Tier, BASE_WINDOW_SECS, TIERS,
+};
 use crate::profile::types::format_seconds;
 use crate::profile::Duration;
 
@@ -25,8 +27,13 @@ pub struct Explanation {
     pub name: String,
     pub objective: Objective,
     pub window: Duration,
+    /// A calendar window (`1mo`, `1w`): `window` is then its typical length, which the alerts use.
+    pub calendar: Option<Calendar>,
     pub error_budget_ratio: Exact,
     pub budget_minutes: Exact,
+    /// For a calendar window: the budget in minutes over each length the period takes (28, 29,
+    /// 30 and 31 days for a month).
+    pub period_budget_minutes: Vec<(u64, Exact)>,
     /// With a number of requests per window: how many may fail.
     pub allowed_bad_events: Option<u128>,
     pub requests: Option<u64>,
@@ -91,7 +98,7 @@ pub fn explain(
             TierFigures {
                 tier: *tier,
                 burn_rate: tier.burn_rate(window),
-                budget_consumed: Exact::ratio(i128::from(tier.budget_percent), 100),
+                budget_consumed: tier.budget,
                 error_ratio_threshold: threshold,
                 can_fire,
                 detection_minutes_full_outage: can_fire.then(|| {
@@ -108,6 +115,8 @@ pub fn explain(
         name: name.to_string(),
         objective: objective.clone(),
         window: window.clone(),
+        calendar: None,
+        period_budget_minutes: Vec::new(),
         error_budget_ratio: budget,
         budget_minutes: budget * window_minutes,
         allowed_bad_events: requests
@@ -120,13 +129,25 @@ pub fn explain(
 /// Explains a profile SLO, with the tiers it enables.
 pub fn explain_slo(slo: &Slo, requests: Option<u64>) -> Explanation {
     let tiers: Vec<Tier> = slo.enabled_tiers().copied().collect();
-    explain(
+    let mut e = explain(
         slo.name.as_str(),
         &slo.objective,
         &slo.window,
         &tiers,
         requests,
-    )
+    );
+    if let Some(calendar) = slo.window.period() {
+        let days: &[u64] = match calendar {
+            Calendar::Month => &[28, 29, 30, 31],
+            Calendar::Week => &[7],
+        };
+        e.calendar = Some(calendar);
+        e.period_budget_minutes = days
+            .iter()
+            .map(|&d| (d, e.error_budget_ratio * Exact::int(i128::from(d) * 1_440)))
+            .collect();
+    }
+    e
 }
 
 /// Explains an objective given on the command line, with every tier.
@@ -145,8 +166,14 @@ pub struct ExplanationJson {
     name: String,
     objective: f64,
     window: String,
+    /// For a calendar window, the rolling window the alerts use (`30d` for `1mo`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    alert_window: Option<String>,
     error_budget_ratio: f64,
     budget_minutes: f64,
+    /// For a calendar window: days in the period → budget minutes.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    period_budget_minutes: Option<std::collections::BTreeMap<String, f64>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     allowed_bad_events: Option<u128>,
     tiers: Vec<TierJson>,
@@ -172,9 +199,19 @@ impl Explanation {
         ExplanationJson {
             name: self.name.clone(),
             objective: self.objective.as_f64(),
-            window: self.window.to_string(),
+            window: match self.calendar {
+                Some(c) => c.as_str().to_string(),
+                None => self.window.to_string(),
+            },
+            alert_window: self.calendar.map(|_| self.window.to_string()),
             error_budget_ratio: self.error_budget_ratio.to_f64(),
             budget_minutes: self.budget_minutes.to_f64(),
+            period_budget_minutes: self.calendar.map(|_| {
+                self.period_budget_minutes
+                    .iter()
+                    .map(|(d, m)| (format!("{d}d"), m.to_f64()))
+                    .collect()
+            }),
             allowed_bad_events: self.allowed_bad_events,
             tiers: self
                 .tiers
@@ -199,10 +236,19 @@ impl Explanation {
     /// The explanation in sentences, for people.
     pub fn text(&self) -> String {
         let budget_pct = self.error_budget_ratio * Exact::int(100);
-        let title = format!(
-            "{}% of events good over a rolling {}",
-            self.objective, self.window
-        );
+        let title = match self.calendar {
+            Some(Calendar::Month) => format!(
+                "{}% of events good per calendar month (UTC)",
+                self.objective
+            ),
+            Some(Calendar::Week) => {
+                format!("{}% of events good per ISO week (UTC)", self.objective)
+            }
+            None => format!(
+                "{}% of events good over a rolling {}",
+                self.objective, self.window
+            ),
+        };
         let mut out = if self.name == format!("{}% over {}", self.objective, self.window) {
             format!("{title}\n")
         } else {
@@ -215,6 +261,22 @@ impl Explanation {
             minutes_text(self.budget_minutes),
             self.window
         ));
+        if let Some(calendar) = self.calendar {
+            let spans: Vec<String> = self
+                .period_budget_minutes
+                .iter()
+                .map(|(d, m)| format!("{} in {d} days", minutes_text(*m)))
+                .collect();
+            let what = match calendar {
+                Calendar::Month => "month",
+                Calendar::Week => "week",
+            };
+            out.push_str(&format!(
+                "  over the calendar {what} the budget is {}; the alerts below use a rolling {} (the {what}'s typical length), so their burn rates do not jump at the {what}'s start\n",
+                spans.join(", "),
+                self.window
+            ));
+        }
         if let (Some(n), Some(allowed)) = (self.requests, self.allowed_bad_events) {
             out.push_str(&format!(
                 "  with {} requests per {}: {} may fail\n",

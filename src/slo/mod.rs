@@ -3,8 +3,11 @@
 //! report against a Prometheus (`report`). Everything but `report` is pure, so `render` can put
 //! the rules and the dashboard among its manifests.
 
+pub mod budget;
 pub mod dashboard;
 pub mod explain;
+pub mod links;
+pub mod openslo;
 pub mod prometheus;
 pub mod report;
 pub mod rules;

@@ -1,5 +1,6 @@
-//! A minimal client for Prometheus' instant-query API (`GET /api/v1/query`), bounded by a timeout,
-//! with errors that name the endpoint and the query.
+//! A minimal client for Prometheus' instant-query API (`GET /api/v1/query`: instant vectors, and
+//! the raw samples of a range selector) and its retention (`/api/v1/status/runtimeinfo`), bounded
+//! by a timeout, with errors that name the endpoint and the query.
 
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -45,6 +46,14 @@ pub struct Sample {
     pub value: f64,
 }
 
+/// One series of a range vector: its labels and its raw samples (unix seconds, value), oldest
+/// first.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Series {
+    pub labels: BTreeMap<String, String>,
+    pub samples: Vec<(f64, f64)>,
+}
+
 #[derive(Clone, Debug)]
 pub struct Client {
     http: reqwest::Client,
@@ -68,6 +77,18 @@ struct Data {
     #[serde(rename = "resultType")]
     result_type: String,
     result: serde_json::Value,
+}
+
+#[derive(Deserialize)]
+struct MatrixItem {
+    metric: BTreeMap<String, String>,
+    values: Vec<(f64, String)>,
+}
+
+#[derive(Deserialize)]
+struct RuntimeInfo {
+    #[serde(default, rename = "storageRetention")]
+    storage_retention: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -106,6 +127,82 @@ impl Client {
 
     /// Evaluates `query` at `time` (unix seconds; Prometheus' now when `None`).
     pub async fn query(&self, query: &str, time: Option<f64>) -> Result<Vec<Sample>, QueryError> {
+        let data = self.fetch(query, time).await?;
+        self.decode(query, data)
+    }
+
+    /// The raw samples a range selector (`metric{…}[2h]`) selects at `time`: an instant query
+    /// whose answer is a matrix.
+    pub async fn query_samples(&self, query: &str, time: f64) -> Result<Vec<Series>, QueryError> {
+        let data = self.fetch(query, Some(time)).await?;
+        if data.result_type != "matrix" {
+            return Err(self.decode_error(
+                query,
+                &format!(
+                    "result type `{}`, expected a range vector",
+                    data.result_type
+                ),
+            ));
+        }
+        let items: Vec<MatrixItem> = serde_json::from_value(data.result)
+            .map_err(|e| self.decode_error(query, &e.to_string()))?;
+        items
+            .into_iter()
+            .map(|item| {
+                let samples = item
+                    .values
+                    .iter()
+                    .map(|(t, text)| {
+                        parse_value(text)
+                            .map(|v| (*t, v))
+                            .ok_or_else(|| self.decode_error(query, &format!("value `{text}`")))
+                    })
+                    .collect::<Result<_, _>>()?;
+                Ok(Series {
+                    labels: item.metric,
+                    samples,
+                })
+            })
+            .collect()
+    }
+
+    /// How long Prometheus keeps data, as it reports it (`15d`, `10GiB`, `15d or 10GiB`); `None`
+    /// when the server has no runtime-info endpoint (some Prometheus-compatible stores).
+    pub async fn retention(&self) -> Result<Option<String>, QueryError> {
+        let url = format!("{}/api/v1/status/runtimeinfo", self.base);
+        let what = "runtime info";
+        let response = self
+            .http
+            .get(&url)
+            .send()
+            .await
+            .map_err(|e| self.transport_error(e))?;
+        let status = response.status();
+        if status == reqwest::StatusCode::NOT_FOUND {
+            return Ok(None);
+        }
+        let body = response.text().await.map_err(|e| self.transport_error(e))?;
+        if !status.is_success() {
+            return Err(QueryError::Status {
+                url: self.base.clone(),
+                status: status.as_u16(),
+                query: what.into(),
+                body: body.chars().take(200).collect(),
+            });
+        }
+        #[derive(Deserialize)]
+        struct Answer {
+            data: RuntimeInfo,
+        }
+        let answer: Answer =
+            serde_json::from_str(&body).map_err(|e| self.decode_error(what, &e.to_string()))?;
+        Ok(answer
+            .data
+            .storage_retention
+            .filter(|r| !r.trim().is_empty()))
+    }
+
+    async fn fetch(&self, query: &str, time: Option<f64>) -> Result<Data, QueryError> {
         let mut params = vec![("query", query.to_string())];
         if let Some(t) = time {
             params.push(("time", format!("{t:.3}")));
@@ -135,7 +232,7 @@ impl Client {
             }),
             Ok(Envelope {
                 data: Some(data), ..
-            }) if status.is_success() => self.decode(query, data),
+            }) if status.is_success() => Ok(data),
             _ if !status.is_success() => Err(QueryError::Status {
                 url: self.base.clone(),
                 status: status.as_u16(),
@@ -309,6 +406,55 @@ mod tests {
         let err = slow.query("up", None).await.unwrap_err();
         assert!(matches!(err, QueryError::Timeout { .. }), "{err}");
         assert!(started.elapsed() < Duration::from_secs(10));
+    }
+
+    #[tokio::test]
+    async fn range_selectors_decode_to_raw_samples_and_retention_is_read() {
+        let server = MockServer::start().await;
+        Mock::given(method("GET"))
+            .and(path("/api/v1/query"))
+            .and(query_param("query", "ALERTS[1h]"))
+            .respond_with(ResponseTemplate::new(200).set_body_json(serde_json::json!({
+                "status": "success",
+                "data": {"resultType": "matrix", "result": [
+                    {"metric": {"severity": "critical"}, "values": [[1700000000, "1"], [1700000030.5, "1"]]},
+                ]}
+            })))
+            .mount(&server)
+            .await;
+        Mock::given(method("GET"))
+            .and(path("/api/v1/query"))
+            .and(query_param("query", "up"))
+            .respond_with(ResponseTemplate::new(200).set_body_json(serde_json::json!({
+                "status": "success", "data": {"resultType": "vector", "result": []}
+            })))
+            .mount(&server)
+            .await;
+        Mock::given(method("GET"))
+            .and(path("/api/v1/status/runtimeinfo"))
+            .respond_with(ResponseTemplate::new(200).set_body_json(serde_json::json!({
+                "status": "success", "data": {"storageRetention": "15d or 10GiB"}
+            })))
+            .mount(&server)
+            .await;
+        let c = client(&server.uri());
+        let m = c
+            .query_samples("ALERTS[1h]", 1_700_000_100.0)
+            .await
+            .unwrap();
+        assert_eq!(m[0].labels["severity"], "critical");
+        assert_eq!(
+            m[0].samples,
+            vec![(1_700_000_000.0, 1.0), (1_700_000_030.5, 1.0)]
+        );
+        let err = c.query_samples("up", 1.0).await.unwrap_err();
+        assert!(err.to_string().contains("expected a range vector"), "{err}");
+        assert_eq!(
+            c.retention().await.unwrap().as_deref(),
+            Some("15d or 10GiB")
+        );
+        let empty = MockServer::start().await;
+        assert_eq!(client(&empty.uri()).retention().await.unwrap(), None);
     }
 
     #[test]

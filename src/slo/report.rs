@@ -79,6 +79,10 @@ pub struct SloReport {
     pub service: String,
     pub objective: f64,
     pub window: String,
+    /// RFC 3339, UTC: the span the SLI and budget are computed over. A calendar period may end
+    /// after the report's instant; the SLI then covers its start to that instant.
+    pub period_start: String,
+    pub period_end: String,
     pub error_budget_ratio: f64,
     pub total_events: Option<f64>,
     pub bad_events: Option<f64>,
@@ -86,7 +90,8 @@ pub struct SloReport {
     pub sli: Option<f64>,
     /// 1 − error ratio / budget; negative once overspent.
     pub budget_remaining: Option<f64>,
-    /// The remaining budget as minutes of full outage.
+    /// The remaining budget as minutes of full outage, over the whole period (31 days in
+    /// December for a `1mo` window).
     pub budget_remaining_minutes: Option<f64>,
     /// `None` without data: no verdict can be given.
     pub state: Option<State>,
@@ -117,7 +122,7 @@ pub async fn build(client: &Client, stack: &Stack, at: f64) -> Result<Report, Qu
     let mut queries: Vec<String> = Vec::new();
     let mut plans = Vec::new();
     for slo in &stack.slos {
-        plans.push(SloQueries::new(slo, &mut queries));
+        plans.push(SloQueries::new(slo, at, &mut queries));
     }
     let firing_query = format!("ALERTS{{alertname=\"{ALERT_NAME}\",alertstate=\"firing\"}}");
     queries.push(firing_query);
@@ -147,6 +152,8 @@ pub async fn build(client: &Client, stack: &Stack, at: f64) -> Result<Report, Qu
 
 /// Where one SLO's answers are in the flat list of queries.
 struct SloQueries {
+    /// Unix seconds.
+    period: (i64, i64),
     bad: usize,
     total: usize,
     windows: Vec<(Duration, usize)>,
@@ -154,12 +161,17 @@ struct SloQueries {
 }
 
 impl SloQueries {
-    fn new(slo: &Slo, queries: &mut Vec<String>) -> SloQueries {
+    fn new(slo: &Slo, at: f64, queries: &mut Vec<String>) -> SloQueries {
         let mut push = |q: String| {
             queries.push(q);
             queries.len() - 1
         };
-        let range = format_seconds(slo.window.as_secs());
+        let period = slo.window.report_span(at);
+        // From the period's start to the report's instant (a calendar period may not be over).
+        let range = match slo.window.period() {
+            Some(_) => format_seconds((at - period.0 as f64).ceil().max(1.0) as u64),
+            None => format_seconds(slo.window.as_secs()),
+        };
         let bad = push(errors_expr(slo, &range));
         let total = push(total_expr(slo, &range));
         let windows = alert_windows(slo)
@@ -179,6 +191,7 @@ impl SloQueries {
             Indicator::Ratio(_) => None,
         };
         SloQueries {
+            period,
             bad,
             total,
             windows,
@@ -208,10 +221,14 @@ impl SloQueries {
             _ => None,
         };
         if total.unwrap_or(0.0) <= 0.0 {
-            notes.push(format!(
-                "no events over the last {}: check the `total` selector",
-                slo.window
-            ));
+            let span = match slo.window.period() {
+                Some(_) => format!(
+                    "since {}",
+                    crate::time::format_instant(self.period.0 as f64)
+                ),
+                None => format!("over the last {}", slo.window),
+            };
+            notes.push(format!("no events {span}: check the `total` selector"));
         }
         if let Some((i, good)) = &self.bucket {
             if results[*i].is_empty() {
@@ -222,7 +239,7 @@ impl SloQueries {
         }
         let remaining = ratio.map(|r| 1.0 - r / budget);
         let state = remaining.map(|r| State::from_remaining(r * 100.0, policy));
-        let window_minutes = slo.window.as_secs() as f64 / 60.0;
+        let window_minutes = (self.period.1 - self.period.0) as f64 / 60.0;
         let mut firing_alerts: Vec<FiringAlert> = firing
             .iter()
             .filter(|s| s.labels.get("slo").map(String::as_str) == Some(slo.name.as_str()))
@@ -238,6 +255,8 @@ impl SloQueries {
             service: slo.service.clone(),
             objective: slo.objective.as_f64(),
             window: slo.window.to_string(),
+            period_start: crate::time::format_instant(self.period.0 as f64),
+            period_end: crate::time::format_instant(self.period.1 as f64),
             error_budget_ratio: budget,
             total_events: total,
             bad_events: bad,

@@ -133,7 +133,7 @@ fn ratio_expr(slo: &Slo, window: &Duration) -> String {
     }
 }
 
-fn alert(slo: &Slo, tier: &Tier) -> Rule {
+fn alert(stack: &Stack, slo: &Slo, tier: &Tier) -> Rule {
     let threshold = tier.threshold(&slo.objective, &slo.window);
     let budget = slo.objective.error_budget();
     let burn = tier.burn_rate(&slo.window);
@@ -171,13 +171,14 @@ fn alert(slo: &Slo, tier: &Tier) -> Rule {
                 objective = slo.objective,
                 window = slo.window,
                 severity = tier.severity.as_str(),
-                pct = tier.budget_percent,
+                pct = tier.budget_percent(),
             ),
         ),
     ]);
-    if let Some(url) = &slo.alerting.runbook_url {
-        annotations.insert("runbook_url".to_string(), url.clone());
-    }
+    annotations.insert(
+        "runbook_url".to_string(),
+        super::links::runbook_url(stack, slo, tier),
+    );
     Rule::Alert {
         alert: ALERT_NAME.to_string(),
         expr,
@@ -186,8 +187,8 @@ fn alert(slo: &Slo, tier: &Tier) -> Rule {
     }
 }
 
-/// The rule groups of one SLO.
-pub fn groups(slo: &Slo) -> Vec<RuleGroup> {
+/// The rule groups of one of the stack's SLOs.
+pub fn groups(stack: &Stack, slo: &Slo) -> Vec<RuleGroup> {
     let labels = slo_labels(slo);
     let base = format_seconds(BASE_WINDOW_SECS);
     let mut rules = vec![
@@ -210,7 +211,7 @@ pub fn groups(slo: &Slo) -> Vec<RuleGroup> {
             labels: labels.clone(),
         });
     }
-    rules.extend(live_tiers(slo).map(|t| alert(slo, t)));
+    rules.extend(live_tiers(slo).map(|t| alert(stack, slo, t)));
     let mut out = vec![RuleGroup {
         name: format!("slo-{}", slo.name),
         interval: None,
@@ -233,7 +234,7 @@ pub fn groups(slo: &Slo) -> Vec<RuleGroup> {
 
 /// A plain Prometheus rule file (`rule_files:`) with every SLO's groups.
 pub fn rule_file(stack: &Stack) -> yaml_serde::Value {
-    let groups: Vec<RuleGroup> = stack.slos.iter().flat_map(groups).collect();
+    let groups: Vec<RuleGroup> = stack.slos.iter().flat_map(|s| groups(stack, s)).collect();
     to_yaml(&json!({ "groups": groups }))
 }
 
@@ -256,7 +257,7 @@ pub fn prometheus_rules(stack: &Stack) -> Vec<yaml_serde::Value> {
                         "obsctl.dev/slo": slo.name.as_str(),
                     },
                 },
-                "spec": { "groups": groups(slo) },
+                "spec": { "groups": groups(stack, slo) },
             }))
         })
         .collect()

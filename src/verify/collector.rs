@@ -14,6 +14,7 @@ use super::ids::SERVICE;
 use super::loki::{format_labels, poll_lines, Entry};
 use super::runner::{Check, Ctx, Outcome};
 use super::targets::Target;
+use super::wait::{self, Attempt, Backoff, Stop};
 use super::{Component, Expectations};
 use crate::cluster::workloads::{self, may_run_on};
 use crate::render::labels::{CONTAINER, NAMESPACE, POD, SERVICE_NAME};
@@ -234,51 +235,62 @@ async fn follow_marker(
     until: Instant,
 ) -> Outcome {
     // Wait for the pod to run; fail at once on what will not resolve by itself.
-    loop {
-        let phase =
-            match tokio::time::timeout_at(until, workloads::pod_phase(client.clone(), ns, name))
-                .await
+    let running = wait::until(
+        until,
+        Backoff::every(Duration::from_millis(500)),
+        || async {
+            let phase = match tokio::time::timeout_at(
+                until,
+                workloads::pod_phase(client.clone(), ns, name),
+            )
+            .await
             {
                 Ok(Ok(p)) => p,
                 Ok(Err(e)) => {
-                    return Outcome::Fail(format!(
+                    return Attempt::Failed(format!(
                         "Kubernetes API: reading pod {ns}/{name}: {}",
                         workloads::describe(&e)
                     ))
                 }
-                Err(_) => {
-                    return Outcome::Fail(format!(
-                        "pod {ns}/{name} did not start within {}",
-                        ctx.timeout_text()
-                    ))
-                }
+                Err(_) => return Attempt::OutOfTime,
             };
-        if let Some(reason) = phase.waiting.as_deref() {
-            if matches!(
-                reason,
-                "ErrImagePull"
-                    | "ImagePullBackOff"
-                    | "InvalidImageName"
-                    | "CreateContainerConfigError"
-            ) {
-                return Outcome::Fail(format!(
-                    "marker pod {ns}/{name} cannot start: {reason} (image {MARKER_IMAGE})"
-                ));
+            if let Some(reason) = phase.waiting.as_deref() {
+                if matches!(
+                    reason,
+                    "ErrImagePull"
+                        | "ImagePullBackOff"
+                        | "InvalidImageName"
+                        | "CreateContainerConfigError"
+                ) {
+                    return Attempt::Failed(format!(
+                        "marker pod {ns}/{name} cannot start: {reason} (image {MARKER_IMAGE})"
+                    ));
+                }
             }
-        }
-        match phase.phase.as_str() {
-            "Running" | "Succeeded" => break,
-            "Failed" => return Outcome::Fail(format!("marker pod {ns}/{name} failed")),
-            _ => {}
-        }
-        if Instant::now() + Duration::from_millis(500) >= until {
+            match phase.phase.as_str() {
+                "Running" | "Succeeded" => Attempt::Done(()),
+                "Failed" => Attempt::Failed(format!("marker pod {ns}/{name} failed")),
+                other => Attempt::NotYet(other.to_string()),
+            }
+        },
+    )
+    .await;
+    match running {
+        Ok(()) => {}
+        Err(Stop::Failed(reason)) => return Outcome::Fail(reason),
+        Err(Stop::TimedOut(Some(seen))) => {
             return Outcome::Fail(format!(
                 "marker pod {ns}/{name} still {} after {}",
-                phase.phase,
+                seen.what,
                 ctx.timeout_text()
-            ));
+            ))
         }
-        tokio::time::sleep(Duration::from_millis(500)).await;
+        Err(Stop::TimedOut(None)) => {
+            return Outcome::Fail(format!(
+                "pod {ns}/{name} did not start within {}",
+                ctx.timeout_text()
+            ))
+        }
     }
 
     // Any stream: which labels the line carries is what this check is about.

@@ -224,7 +224,16 @@ mod tests {
             "{:?}",
             e.rule_groups
         );
-        assert!(expect("dev").rule_groups.is_empty());
+        // dev monitors the stack itself: Loki's push path and Grafana's API.
+        assert_eq!(
+            expect("dev").rule_groups,
+            [
+                "slo-loki-push-availability",
+                "slo-loki-push-availability-budget",
+                "slo-grafana-api-availability",
+                "slo-grafana-api-availability-budget"
+            ]
+        );
     }
 
     #[test]
@@ -239,6 +248,12 @@ mod tests {
             .unwrap()],
         });
         let e = Expectations::from_render(&profile, &rendered);
-        assert_eq!(e.rule_groups, ["slo-api-recording", "slo-api-alerts"]);
+        assert_eq!(e.rule_groups.len(), 6, "dev's four and the two added");
+        assert!(
+            e.rule_groups
+                .ends_with(&["slo-api-recording".into(), "slo-api-alerts".into()]),
+            "{:?}",
+            e.rule_groups
+        );
     }
 }

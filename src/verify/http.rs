@@ -2,6 +2,8 @@
 //! endpoint (without credentials) and what went wrong.
 
 use std::fmt;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
 
 use reqwest::{Method, StatusCode};
@@ -13,6 +15,9 @@ use tokio::time::Instant;
 pub struct Endpoint {
     pub base: reqwest::Url,
     client: reqwest::Client,
+    /// Whether anything ever answered here (shared by clones): a refused connection before
+    /// that is a component still starting, after it a component gone.
+    answered: Arc<AtomicBool>,
 }
 
 impl fmt::Debug for Endpoint {
@@ -135,7 +140,13 @@ impl Endpoint {
             base,
             // Building a client only fails when the TLS backend cannot initialise.
             client: builder.build().unwrap_or_else(|_| reqwest::Client::new()),
+            answered: Arc::new(AtomicBool::new(false)),
         }
+    }
+
+    /// Whether any request here got an HTTP answer (of any status).
+    pub fn has_answered(&self) -> bool {
+        self.answered.load(Ordering::Relaxed)
     }
 
     /// The URL of `path` below the base (a base with a path prefix keeps it).
@@ -190,6 +201,7 @@ impl Endpoint {
             }
         };
         let response = builder.send().await.map_err(classify)?;
+        self.answered.store(true, Ordering::Relaxed);
         let status = response.status();
         let body = response.bytes().await.map_err(classify)?.to_vec();
         Ok(Answer {

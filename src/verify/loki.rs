@@ -11,10 +11,11 @@ use tokio::time::Instant;
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 
-use super::http::{Call, Endpoint, ProbeError};
+use super::http::{Call, Endpoint};
 use super::ids::{now_ns, SERVICE};
 use super::runner::{Check, Ctx};
 use super::targets::Target;
+use super::wait::{self, Attempt, Backoff, Stop};
 use super::Component;
 use crate::render::labels::{SERVICE_NAME, TRACE_ID_METADATA};
 
@@ -40,10 +41,7 @@ pub(crate) fn checks() -> Vec<Check> {
 /// 404, Loki's build info through the gateway's `/loki/api/v1/` route proves Loki answers.
 async fn ready(ctx: &Ctx) -> Result<String, String> {
     let ep = ctx.endpoint(Target::Loki).await?;
-    let answer = ep
-        .send(Call::get("/ready"), ctx.deadline)
-        .await
-        .map_err(|e| e.to_string())?;
+    let answer = super::wait::readiness(&ep, "/ready", ctx.deadline).await?;
     if answer.status.is_success() {
         return Ok(format!("ready at {}", super::redact_url(&ep.base)));
     }
@@ -191,8 +189,8 @@ pub(crate) async fn poll_lines(
 ) -> Result<Vec<Entry>, String> {
     // From well before the run (clock skew between this machine and Loki) to after it.
     let start = ctx.started_ns.saturating_sub(5 * 60 * 1_000_000_000);
-    let mut pause = Duration::from_millis(100);
-    loop {
+    let backoff = Backoff::growing(Duration::from_millis(100), Duration::from_millis(500));
+    let polled = wait::until(until, backoff, || async {
         let end = now_ns() + 60 * 1_000_000_000;
         let mut call = Call::get(path)
             .query("query", query)
@@ -206,22 +204,27 @@ pub(crate) async fn poll_lines(
         }
         match ep.send(call, until).await {
             Ok(answer) if answer.status.is_success() => {
-                let body: Value = answer.json().map_err(|e| e.to_string())?;
-                let found = entries(&body).map_err(|e| format!("{}: {e}", answer.request))?;
-                if !found.is_empty() {
-                    return Ok(found);
+                let found = answer
+                    .json::<Value>()
+                    .map_err(|e| e.to_string())
+                    .and_then(|body| {
+                        entries(&body).map_err(|e| format!("{}: {e}", answer.request))
+                    });
+                match found {
+                    Ok(found) if found.is_empty() => Attempt::NotYet("no lines".into()),
+                    Ok(found) => Attempt::Done(found),
+                    Err(reason) => Attempt::Failed(reason),
                 }
             }
-            Ok(answer) => return Err(answer.unexpected().to_string()),
-            Err(ProbeError::Timeout { .. }) => return Ok(Vec::new()),
-            Err(e) => return Err(e.to_string()),
+            Ok(answer) => Attempt::Failed(answer.unexpected().to_string()),
+            Err(e) => Attempt::from_probe(ep, e),
         }
-        let now = Instant::now();
-        if now + pause >= until {
-            return Ok(Vec::new());
-        }
-        tokio::time::sleep(pause).await;
-        pause = (pause * 3 / 2).min(Duration::from_millis(500));
+    })
+    .await;
+    match polled {
+        Ok(found) => Ok(found),
+        Err(Stop::TimedOut(_)) => Ok(Vec::new()),
+        Err(Stop::Failed(reason)) => Err(reason),
     }
 }
 

@@ -18,11 +18,11 @@ pub mod report;
 mod runner;
 mod targets;
 mod tempo;
+mod wait;
 mod workloads;
 
 use std::collections::BTreeSet;
 use std::fmt;
-use std::str::FromStr;
 use std::time::Duration;
 
 use serde::Serialize;
@@ -33,7 +33,7 @@ pub use runner::{run, Inputs, Progress};
 pub use targets::{parse_url, ClusterAccess, Credentials, Urls};
 
 /// A part of the stack, as named in `--only`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, clap::ValueEnum)]
 #[serde(rename_all = "lowercase")]
 pub enum Component {
     Workloads,
@@ -81,10 +81,6 @@ impl fmt::Display for Component {
 /// Input that verify refuses before it starts (exit 2).
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum VerifyInputError {
-    #[error("--only: unknown component `{name}`{hint} (known: {known})", hint = suggestion(.name), known = known_components())]
-    UnknownComponent { name: String },
-    #[error("--only: the list is empty (known: {})", known_components())]
-    EmptyOnly,
     #[error(
         "{flag}: `{value}` is not a usable URL: {reason} (expected e.g. http://127.0.0.1:9090)"
     )]
@@ -97,53 +93,14 @@ pub enum VerifyInputError {
     ZeroTimeout,
 }
 
-fn known_components() -> String {
-    Component::ALL
-        .iter()
-        .map(|c| c.name())
-        .collect::<Vec<_>>()
-        .join(", ")
-}
-
-fn suggestion(name: &str) -> String {
-    Component::ALL
-        .iter()
-        .map(|c| (strsim::jaro_winkler(name, c.name()), c.name()))
-        .filter(|(score, _)| *score > 0.8)
-        .max_by(|a, b| a.0.total_cmp(&b.0))
-        .map(|(_, best)| format!(" (did you mean `{best}`?)"))
-        .unwrap_or_default()
-}
-
-impl FromStr for Component {
-    type Err = VerifyInputError;
-    fn from_str(text: &str) -> Result<Self, Self::Err> {
-        let wanted = text.trim().to_ascii_lowercase();
-        Component::ALL
-            .into_iter()
-            .find(|c| c.name() == wanted)
-            .ok_or_else(|| VerifyInputError::UnknownComponent {
-                name: text.trim().to_string(),
-            })
-    }
-}
-
-/// `--only a,b,c`: the components to run; every component when the flag is absent.
-pub fn parse_only(list: &[String]) -> Result<BTreeSet<Component>, VerifyInputError> {
+/// `--only a,b,c` (clap parses and suggests): the components to run; every component when the
+/// flag is absent.
+pub fn parse_only(list: &[Component]) -> BTreeSet<Component> {
     if list.is_empty() {
-        return Ok(Component::ALL.into_iter().collect());
+        Component::ALL.into_iter().collect()
+    } else {
+        list.iter().copied().collect()
     }
-    let mut out = BTreeSet::new();
-    for item in list {
-        if item.trim().is_empty() {
-            continue;
-        }
-        out.insert(item.parse()?);
-    }
-    if out.is_empty() {
-        return Err(VerifyInputError::EmptyOnly);
-    }
-    Ok(out)
 }
 
 /// How a check ended.
@@ -215,35 +172,25 @@ impl Report {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use clap::ValueEnum;
 
     #[test]
-    fn only_parses_names_case_insensitively_and_defaults_to_everything() {
-        let all = parse_only(&[]).unwrap();
-        assert_eq!(all.len(), Component::ALL.len());
-        let some = parse_only(&["Loki".into(), "tempo".into(), " correlation ".into()]).unwrap();
+    fn only_defaults_to_everything() {
+        assert_eq!(parse_only(&[]).len(), Component::ALL.len());
         assert_eq!(
-            some.into_iter().collect::<Vec<_>>(),
-            [Component::Loki, Component::Tempo, Component::Correlation]
-        );
-        assert_eq!(
-            parse_only(&["collector".into()]).unwrap().len(),
-            1,
-            "the collector checks of issue 7 are selectable"
+            parse_only(&[Component::Tempo, Component::Loki, Component::Tempo])
+                .into_iter()
+                .collect::<Vec<_>>(),
+            [Component::Loki, Component::Tempo]
         );
     }
 
     #[test]
-    fn an_unknown_component_is_refused_with_a_suggestion() {
-        let err = parse_only(&["promethues".into()]).unwrap_err();
-        let text = err.to_string();
-        assert!(text.contains("`promethues`"), "{text}");
-        assert!(text.contains("did you mean `prometheus`"), "{text}");
-        assert!(text.contains("workloads, prometheus"), "{text}");
-        let err = parse_only(&["nothing-like-it".into()]).unwrap_err();
-        assert!(!err.to_string().contains("did you mean"));
-        assert_eq!(
-            parse_only(&[" ".into()]).unwrap_err(),
-            VerifyInputError::EmptyOnly
-        );
+    fn the_names_clap_parses_are_the_names_reports_print() {
+        for c in Component::ALL {
+            let value = c.to_possible_value().unwrap();
+            assert_eq!(value.get_name(), c.name());
+        }
+        assert_eq!(Component::value_variants(), Component::ALL);
     }
 }

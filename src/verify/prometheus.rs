@@ -2,12 +2,16 @@
 //! rule evaluating without error; the remote-write receiver and exemplar storage on when the
 //! render asks for them. Paths and shapes: Prometheus `docs/querying/api.md`.
 
+use std::time::Duration;
+
 use serde::Deserialize;
 use serde_json::Value;
+use tokio::time::Instant;
 
 use super::http::{Call, Endpoint};
 use super::runner::{Check, Ctx};
 use super::targets::Target;
+use super::wait::{self, Attempt, Backoff};
 use super::Component;
 
 pub(crate) fn checks() -> Vec<Check> {
@@ -36,21 +40,9 @@ pub(crate) fn checks() -> Vec<Check> {
 }
 
 /// `GET /-/ready`: 200 once Prometheus serves queries.
-pub(crate) async fn ready_at(ep: &Endpoint, ctx: &Ctx) -> Result<String, String> {
-    let answer = ep
-        .send(Call::get("/-/ready"), ctx.deadline)
-        .await
-        .map_err(|e| e.to_string())?;
-    if answer.status.is_success() {
-        Ok(format!("ready at {}", super::redact_url(&ep.base)))
-    } else {
-        Err(answer.unexpected().to_string())
-    }
-}
-
 async fn ready(ctx: &Ctx) -> Result<String, String> {
     let ep = ctx.endpoint(Target::Prometheus).await?;
-    ready_at(&ep, ctx).await
+    super::wait::ready(&ep, "/-/ready", ctx.deadline).await
 }
 
 /// The `{"status": "success", "data": …}` envelope of Prometheus' API.
@@ -103,72 +95,108 @@ struct ActiveTarget {
     last_error: String,
 }
 
+/// How often the targets are read again while some are not scraped yet.
+const TARGETS_BACKOFF: Backoff =
+    Backoff::growing(Duration::from_millis(250), Duration::from_secs(1));
+
 async fn targets(ctx: &Ctx) -> Result<String, String> {
     let ep = ctx.endpoint(Target::Prometheus).await?;
-    let targets: Targets = api(
-        &ep,
-        ctx,
-        Call::get("/api/v1/targets").query("state", "active"),
-    )
-    .await?;
-    judge_targets(&targets.active, &ctx.expect.namespace)
+    let namespace = &ctx.expect.namespace;
+    let polled = wait::until(ctx.deadline, TARGETS_BACKOFF, || async {
+        let call = Call::get("/api/v1/targets").query("state", "active");
+        match api::<Targets>(&ep, ctx, call).await {
+            Ok(targets) => judge_targets(&targets.active, namespace),
+            Err(_) if Instant::now() >= ctx.deadline => Attempt::OutOfTime,
+            Err(e) => Attempt::Failed(e),
+        }
+    })
+    .await;
+    polled.map_err(|stop| {
+        stop.message(|| {
+            format!(
+                "GET {}: no answer within {}",
+                ep.url("/api/v1/targets"),
+                ctx.timeout_text()
+            )
+        })
+    })
 }
 
 /// The stack's own targets are those whose `namespace` label is the stack's namespace: the
 /// kubelet, API server and control-plane targets kube-prometheus-stack also scrapes live
 /// elsewhere, and are often down on managed clusters for reasons that are not the stack's.
-fn judge_targets(active: &[ActiveTarget], namespace: &str) -> Result<String, String> {
+/// A target `down` fails at once; one not scraped yet (`unknown`), or none listed yet (the
+/// operator has not reloaded Prometheus with the stack's ServiceMonitors), is waited for.
+fn judge_targets(active: &[ActiveTarget], namespace: &str) -> Attempt<String> {
     let ours: Vec<&ActiveTarget> = active
         .iter()
         .filter(|t| t.labels.get("namespace").map(String::as_str) == Some(namespace))
         .collect();
     if active.is_empty() {
-        return Err(
+        // Right after start, before service discovery has run: warming, unless it stays so.
+        return Attempt::NotYet(
             "Prometheus has no active targets yet: no ServiceMonitor or PodMonitor is selected, or discovery has not run"
                 .into(),
         );
     }
     if ours.is_empty() {
-        return Err(format!(
+        return Attempt::NotYet(format!(
             "none of {} active targets is in namespace {namespace}: the stack's ServiceMonitors are not selected",
             active.len()
         ));
     }
+    let describe = |t: &&ActiveTarget| {
+        let job = t
+            .labels
+            .get("job")
+            .cloned()
+            .unwrap_or_else(|| t.scrape_pool.clone());
+        let why = if t.last_error.is_empty() {
+            t.health.clone()
+        } else {
+            t.last_error.clone()
+        };
+        format!("{job} {} ({why})", t.scrape_url)
+    };
     let down: Vec<String> = ours
         .iter()
-        .filter(|t| t.health != "up")
-        .map(|t| {
-            let job = t
-                .labels
-                .get("job")
-                .cloned()
-                .unwrap_or_else(|| t.scrape_pool.clone());
-            let why = if t.last_error.is_empty() {
-                t.health.clone()
-            } else {
-                t.last_error.clone()
-            };
-            format!("{job} {} ({why})", t.scrape_url)
-        })
+        .filter(|t| t.health == "down")
+        .map(describe)
         .collect();
-    if down.is_empty() {
-        let jobs: std::collections::BTreeSet<&str> = ours
-            .iter()
-            .filter_map(|t| t.labels.get("job").map(String::as_str))
-            .collect();
-        Ok(format!(
-            "{} targets up in {namespace} ({} jobs)",
-            ours.len(),
-            jobs.len()
-        ))
-    } else {
-        Err(format!(
+    let unscraped: Vec<String> = ours
+        .iter()
+        .filter(|t| t.health != "up" && t.health != "down")
+        .map(describe)
+        .collect();
+    if !down.is_empty() {
+        let mut text = format!(
             "{} of {} targets in {namespace} down: {}",
             down.len(),
             ours.len(),
             down.join("; ")
-        ))
+        );
+        if !unscraped.is_empty() {
+            text.push_str(&format!("; {} not scraped yet", unscraped.len()));
+        }
+        return Attempt::Failed(text);
     }
+    if !unscraped.is_empty() {
+        return Attempt::NotYet(format!(
+            "{} of {} targets in {namespace} not scraped yet: {}",
+            unscraped.len(),
+            ours.len(),
+            unscraped.join("; ")
+        ));
+    }
+    let jobs: std::collections::BTreeSet<&str> = ours
+        .iter()
+        .filter_map(|t| t.labels.get("job").map(String::as_str))
+        .collect();
+    Attempt::Done(format!(
+        "{} targets up in {namespace} ({} jobs)",
+        ours.len(),
+        jobs.len()
+    ))
 }
 
 #[derive(Deserialize)]
@@ -299,15 +327,45 @@ mod tests {
             {"labels": {"job": "kube-etcd", "namespace": "kube-system"}, "scrapePool": "e", "scrapeUrl": "http://b/metrics", "health": "down", "lastError": "connection refused"},
         ]}));
         assert_eq!(
-            judge_targets(&list, "monitoring").unwrap(),
-            "1 targets up in monitoring (1 jobs)"
+            judge_targets(&list, "monitoring"),
+            Attempt::Done("1 targets up in monitoring (1 jobs)".into())
         );
-        let err = judge_targets(&list, "observability").unwrap_err();
-        assert!(err.starts_with("none of 2 active targets"), "{err}");
-        let err = judge_targets(&[], "monitoring").unwrap_err();
+        // No target of the stack listed (yet): waited for, not failed.
+        let Attempt::NotYet(text) = judge_targets(&list, "observability") else {
+            panic!("not waiting")
+        };
+        assert!(text.starts_with("none of 2 active targets"), "{text}");
+    }
+
+    #[test]
+    fn a_target_not_scraped_yet_is_waited_for_and_a_down_one_is_not() {
+        let list = active(json!({"activeTargets": [
+            {"labels": {"job": "kps-prometheus", "namespace": "monitoring"}, "scrapePool": "p", "scrapeUrl": "http://a/metrics", "health": "up", "lastError": ""},
+            {"labels": {"job": "tempo", "namespace": "monitoring"}, "scrapePool": "t", "scrapeUrl": "http://t:3200/metrics", "health": "unknown", "lastError": ""},
+        ]}));
+        assert_eq!(
+            judge_targets(&list, "monitoring"),
+            Attempt::NotYet(
+                "1 of 2 targets in monitoring not scraped yet: tempo http://t:3200/metrics (unknown)"
+                    .into()
+            )
+        );
+        let mut list = list;
+        list.push(active(json!({"activeTargets": [
+            {"labels": {"job": "loki", "namespace": "monitoring"}, "scrapePool": "l", "scrapeUrl": "http://l:3100/metrics", "health": "down", "lastError": "connection refused"},
+        ]})).remove(0));
+        assert_eq!(
+            judge_targets(&list, "monitoring"),
+            Attempt::Failed(
+                "1 of 3 targets in monitoring down: loki http://l:3100/metrics (connection refused); 1 not scraped yet"
+                    .into()
+            )
+        );
         assert!(
-            err.starts_with("Prometheus has no active targets yet"),
-            "{err}"
+            matches!(judge_targets(&list, "observability"), Attempt::NotYet(m) if m.starts_with("none of 3 active targets")),
+        );
+        assert!(
+            matches!(judge_targets(&[], "monitoring"), Attempt::NotYet(m) if m.starts_with("Prometheus has no active targets yet")),
         );
     }
 
@@ -317,8 +375,11 @@ mod tests {
             {"labels": {"job": "loki", "namespace": "monitoring"}, "scrapePool": "p", "scrapeUrl": "http://10.0.0.9:3100/metrics", "health": "down", "lastError": "context deadline exceeded"},
         ]}));
         assert_eq!(
-            judge_targets(&list, "monitoring").unwrap_err(),
-            "1 of 1 targets in monitoring down: loki http://10.0.0.9:3100/metrics (context deadline exceeded)"
+            judge_targets(&list, "monitoring"),
+            Attempt::Failed(
+                "1 of 1 targets in monitoring down: loki http://10.0.0.9:3100/metrics (context deadline exceeded)"
+                    .into()
+            )
         );
     }
 

@@ -1,5 +1,5 @@
-//! Runs the checks: all at once, each as soon as the checks it needs have passed, all under one
-//! deadline. A check whose prerequisite did not pass is skipped with the reason. With `--only`,
+//! Runs the checks on the scheduler (`crate::schedule`): each as soon as the checks it needs have
+//! passed, all under one deadline. A check whose prerequisite did not pass is skipped with the reason. With `--only`,
 //! prerequisites from other components still run, unreported; their failure is the dependent
 //! check's failure.
 
@@ -9,7 +9,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use futures::future::BoxFuture;
-use tokio::sync::{watch, OnceCell};
+use tokio::sync::OnceCell;
 use tokio::time::Instant;
 
 use super::expect::Expectations;
@@ -102,6 +102,9 @@ pub(crate) struct Ctx {
     pub ids: RunIds,
     /// When the run started, in Unix nanoseconds (query windows start before it).
     pub started_ns: u128,
+    /// When this run's span was pushed to Tempo, in Unix nanoseconds: series made from it are
+    /// newer.
+    pub span_pushed_ns: std::sync::OnceLock<u128>,
     urls: Urls,
     cluster_access: ClusterAccess,
     cluster: OnceCell<Result<kube::Client, String>>,
@@ -120,6 +123,7 @@ impl Ctx {
             expect: inputs.expect,
             ids: RunIds::fresh(),
             started_ns: now_ns(),
+            span_pushed_ns: std::sync::OnceLock::new(),
             urls: inputs.urls,
             cluster_access: inputs.cluster,
             cluster: OnceCell::new(),
@@ -133,16 +137,6 @@ impl Ctx {
     /// `30s`, for messages.
     pub fn timeout_text(&self) -> String {
         format_duration(self.timeout)
-    }
-
-    /// Sleeps `d` (or until the deadline); false when no time is left.
-    pub async fn pause(&self, d: Duration) -> bool {
-        let now = Instant::now();
-        if now >= self.deadline {
-            return false;
-        }
-        tokio::time::sleep_until((now + d).min(self.deadline)).await;
-        Instant::now() < self.deadline
     }
 
     /// A Kubernetes API call bounded by the deadline; errors say what was being done.
@@ -279,12 +273,13 @@ pub(crate) fn test_ctx(profile: &str, loki_url: Option<&str>) -> Ctx {
     Ctx::new(inputs, Instant::now())
 }
 
-/// What a finished check tells the checks that need it.
+/// What a finished check tells the checks that need it, and its result when it is reported.
 #[derive(Clone, Debug)]
 struct Finished {
     status: Status,
     detail: String,
     reported: bool,
+    result: Option<CheckResult>,
 }
 
 /// Runs the selected checks and their prerequisites; returns the reported ones in catalog order.
@@ -315,35 +310,62 @@ pub async fn run(inputs: Inputs, progress: Option<Progress>) -> Report {
         .filter(|c| wanted.contains(&c.key()))
         .collect();
 
-    let mut channels: HashMap<String, watch::Sender<Option<Finished>>> = checks
+    let index: HashMap<String, usize> = checks
         .iter()
-        .map(|c| (c.key(), watch::channel(None).0))
+        .enumerate()
+        .map(|(i, c)| (c.key(), i))
         .collect();
-    let wired: Vec<_> = checks
-        .into_iter()
-        .map(|check| {
-            let needs: Vec<(String, watch::Receiver<Option<Finished>>)> = check
-                .needs
+    let needs: Vec<Vec<usize>> = checks
+        .iter()
+        .map(|c| {
+            c.needs
                 .iter()
-                .filter_map(|n| channels.get(n).map(|tx| (n.clone(), tx.subscribe())))
-                .collect();
-            (check, needs)
+                .filter_map(|n| index.get(n).copied())
+                .collect()
         })
         .collect();
+    let mut nodes = CheckNodes {
+        reported: checks.iter().map(|c| reported.contains(&c.key())).collect(),
+        keys: checks.iter().map(Check::key).collect(),
+        checks: checks.into_iter().map(Some).collect(),
+        ctx,
+        progress,
+    };
+    let results: Vec<CheckResult> = crate::schedule::run(&needs, &mut nodes)
+        .await
+        .into_iter()
+        .flatten()
+        .filter_map(|finished| finished.result)
+        .collect();
+    Report {
+        checks: results,
+        wall: started.elapsed(),
+    }
+}
 
-    let tasks = wired.into_iter().map(|(check, needs)| {
-        let key = check.key();
-        let is_reported = reported.contains(&key);
-        let done = channels.remove(&key).expect("every check has its channel");
-        let ctx = ctx.clone();
-        let progress = progress.clone();
-        async move {
-            let blocked = wait_for_needs(needs).await;
+/// The checks as nodes of the scheduler.
+struct CheckNodes {
+    checks: Vec<Option<Check>>,
+    keys: Vec<String>,
+    reported: Vec<bool>,
+    ctx: Arc<Ctx>,
+    progress: Option<Progress>,
+}
+
+impl CheckNodes {
+    /// Runs a check whose prerequisites passed (unless its component is off or time is up).
+    fn run_check(&mut self, i: usize) -> BoxFuture<'static, Finished> {
+        let Check {
+            component,
+            name,
+            run,
+            ..
+        } = self.checks[i].take().expect("each check runs once");
+        let (ctx, progress, reported) = (self.ctx.clone(), self.progress.clone(), self.reported[i]);
+        Box::pin(async move {
             let begun = Instant::now();
-            let outcome = if let Some(reason) = ctx.expect.disabled(check.component) {
+            let outcome = if let Some(reason) = ctx.expect.disabled(component) {
                 Outcome::Skip(reason)
-            } else if let Some(outcome) = blocked {
-                outcome
             } else if begun >= ctx.deadline {
                 Outcome::Skip(format!(
                     "not started: the {} timeout ran out first",
@@ -352,75 +374,91 @@ pub async fn run(inputs: Inputs, progress: Option<Progress>) -> Report {
             } else {
                 let limit = ctx.deadline + GRACE;
                 let timeout = ctx.timeout_text();
-                tokio::time::timeout_at(limit, (check.run)(ctx.clone()))
+                tokio::time::timeout_at(limit, run(ctx.clone()))
                     .await
                     .unwrap_or_else(|_| {
                         Outcome::Fail(format!("did not finish within the {timeout} timeout"))
                     })
             };
-            let ran = !matches!(outcome, Outcome::Skip(_));
-            let (status, detail) = outcome.split();
-            let result = CheckResult {
-                component: check.component,
-                check: check.name,
-                status,
-                detail: detail.clone(),
-                duration_ms: if ran {
-                    begun.elapsed().as_millis() as u64
-                } else {
-                    0
-                },
-            };
-            done.send_replace(Some(Finished {
-                status,
-                detail,
-                reported: is_reported,
-            }));
-            if is_reported {
-                if let Some(progress) = &progress {
-                    progress(&result);
-                }
-            }
-            is_reported.then_some(result)
-        }
-    });
-    let results: Vec<CheckResult> = futures::future::join_all(tasks)
-        .await
-        .into_iter()
-        .flatten()
-        .collect();
-    Report {
-        checks: results,
-        wall: started.elapsed(),
+            finish(component, name, outcome, begun, reported, progress.as_ref())
+        })
     }
 }
 
-/// Waits for every prerequisite; the outcome to report instead of running, if one did not pass.
-async fn wait_for_needs(
-    needs: Vec<(String, watch::Receiver<Option<Finished>>)>,
-) -> Option<Outcome> {
-    for (need, mut rx) in needs {
-        let finished = match rx.wait_for(Option::is_some).await {
-            Ok(value) => value.clone(),
-            Err(_) => None,
+impl<'a> crate::schedule::Nodes<'a> for CheckNodes {
+    type Result = Finished;
+
+    fn start(&mut self, i: usize) -> BoxFuture<'a, Finished> {
+        self.run_check(i)
+    }
+
+    fn blocked(&mut self, i: usize, need: usize, finished: &Finished) -> Finished {
+        let check = self.checks[i].take().expect("each check runs once");
+        let outcome = match self.ctx.expect.disabled(check.component) {
+            Some(reason) => Outcome::Skip(reason),
+            None => blocked_by(&self.keys[need], finished),
         };
-        let Some(finished) = finished else {
-            return Some(Outcome::Skip(format!("{need} did not finish")));
-        };
-        match (finished.status, finished.reported) {
-            (Status::Pass, _) => {}
-            (Status::Fail, true) => return Some(Outcome::Skip(format!("{need} failed"))),
-            (Status::Skip, true) => return Some(Outcome::Skip(format!("{need} was skipped"))),
-            // Not reported (outside --only): its reason is this check's.
-            (Status::Fail, false) => {
-                return Some(Outcome::Fail(format!("{need}: {}", finished.detail)))
-            }
-            (Status::Skip, false) => {
-                return Some(Outcome::Skip(format!("{need}: {}", finished.detail)))
-            }
+        finish(
+            check.component,
+            check.name,
+            outcome,
+            Instant::now(),
+            self.reported[i],
+            self.progress.as_ref(),
+        )
+    }
+
+    fn succeeded(&self, finished: &Finished) -> bool {
+        finished.status == Status::Pass
+    }
+}
+
+/// What a check ended with, reported as it ends.
+fn finish(
+    component: Component,
+    name: String,
+    outcome: Outcome,
+    begun: Instant,
+    reported: bool,
+    progress: Option<&Progress>,
+) -> Finished {
+    let ran = !matches!(outcome, Outcome::Skip(_));
+    let (status, detail) = outcome.split();
+    let result = CheckResult {
+        component,
+        check: name,
+        status,
+        detail: detail.clone(),
+        duration_ms: if ran {
+            begun.elapsed().as_millis() as u64
+        } else {
+            0
+        },
+    };
+    if reported {
+        if let Some(progress) = progress {
+            progress(&result);
         }
     }
-    None
+    Finished {
+        status,
+        detail,
+        reported,
+        result: reported.then_some(result),
+    }
+}
+
+/// The outcome of a check whose prerequisite `need` did not pass.
+fn blocked_by(need: &str, finished: &Finished) -> Outcome {
+    match (finished.status, finished.reported) {
+        (Status::Fail, true) => Outcome::Skip(format!("{need} failed")),
+        (Status::Skip, true) => Outcome::Skip(format!("{need} was skipped")),
+        // Not reported (outside --only): its reason is this check's.
+        (Status::Fail, false) => Outcome::Fail(format!("{need}: {}", finished.detail)),
+        (Status::Skip, false) | (Status::Pass, _) => {
+            Outcome::Skip(format!("{need}: {}", finished.detail))
+        }
+    }
 }
 
 /// Every check verify knows, in report order.

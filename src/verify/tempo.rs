@@ -1,5 +1,5 @@
 //! Tempo: ready; a span with this run's trace id pushed over OTLP/HTTP JSON and fetched back by
-//! id; and, with the metrics generator on, span-metrics or service-graph series in Prometheus.
+//! id; and, with the metrics generator on, span-metrics series of that span in Prometheus.
 //! Shapes: Tempo `api_docs/_index.md`, `pushing-spans-with-http.md`. Trap: ids go in as hex and
 //! come back base64.
 
@@ -8,18 +8,16 @@ use std::time::Duration;
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 
-use super::http::{Call, Endpoint, ProbeError};
+use super::http::{format_duration, Call, Endpoint};
 use super::ids::{normalize_id, now_ns, SERVICE};
 use super::prometheus::api;
 use super::runner::{Check, Ctx, Outcome};
 use super::targets::Target;
+use super::wait::{self, Attempt, Backoff, Stop};
 use super::{Component, Expectations};
 
-/// Series Tempo's metrics generator writes (span-metrics and service-graph processors).
-pub const GENERATED_SERIES: [&str; 2] = [
-    "traces_spanmetrics_calls_total",
-    "traces_service_graph_request_total",
-];
+/// The span-metrics processor's call counter: one series per service, span name, kind and status.
+pub const SPAN_METRICS: &str = "traces_spanmetrics_calls_total";
 
 pub(crate) fn checks(expect: &Expectations) -> Vec<Check> {
     let c = Component::Tempo;
@@ -70,15 +68,7 @@ fn metrics_skip(expect: &Expectations) -> Option<String> {
 
 async fn ready(ctx: &Ctx) -> Result<String, String> {
     let ep = ctx.endpoint(Target::TempoQuery).await?;
-    let answer = ep
-        .send(Call::get("/ready"), ctx.deadline)
-        .await
-        .map_err(|e| e.to_string())?;
-    if answer.status.is_success() {
-        Ok(format!("ready at {}", super::redact_url(&ep.base)))
-    } else {
-        Err(answer.unexpected().to_string())
-    }
+    super::wait::ready(&ep, "/ready", ctx.deadline).await
 }
 
 /// One server span of service `obsctl-verify`, ids in hex as OTLP/JSON wants them.
@@ -107,6 +97,7 @@ fn span(ctx: &Ctx) -> Value {
 async fn push(ctx: &Ctx) -> Result<String, String> {
     let ep = ctx.endpoint(Target::TempoOtlp).await?;
     let body = span(ctx);
+    let pushed = now_ns();
     let answer = ep
         .send(Call::post_json("/v1/traces", &body), ctx.deadline)
         .await
@@ -126,6 +117,7 @@ async fn push(ctx: &Ctx) -> Result<String, String> {
                 .unwrap_or("")
         ));
     }
+    let _ = ctx.span_pushed_ns.set(pushed);
     Ok(format!(
         "span {} of trace {} accepted at {}",
         ctx.ids.span_id,
@@ -169,30 +161,33 @@ pub(crate) async fn poll_trace(
     path: &str,
     headers: &[(&'static str, String)],
 ) -> Result<Option<Vec<(String, String)>>, String> {
-    let mut pause = Duration::from_millis(100);
-    loop {
+    let backoff = Backoff::growing(Duration::from_millis(100), Duration::from_millis(500));
+    let polled = wait::until(ctx.deadline, backoff, || async {
         let mut call = Call::get(path);
         for (name, value) in headers {
             call = call.header(name, value.clone());
         }
         match ep.send(call, ctx.deadline).await {
-            Ok(answer) if answer.status == StatusCode::OK => {
-                let body: Value = answer.json().map_err(|e| e.to_string())?;
-                let ids = span_ids(&body);
-                if !ids.is_empty() {
-                    return Ok(Some(ids));
-                }
-            }
+            Ok(answer) if answer.status == StatusCode::OK => match answer.json::<Value>() {
+                Ok(body) => match span_ids(&body) {
+                    ids if ids.is_empty() => Attempt::NotYet("trace without spans".into()),
+                    ids => Attempt::Done(ids),
+                },
+                Err(e) => Attempt::Failed(e.to_string()),
+            },
             // Not found (yet): Tempo answers 404 until the trace is ingested.
-            Ok(answer) if answer.status == StatusCode::NOT_FOUND => {}
-            Ok(answer) => return Err(answer.unexpected().to_string()),
-            Err(ProbeError::Timeout { .. }) => return Ok(None),
-            Err(e) => return Err(e.to_string()),
+            Ok(answer) if answer.status == StatusCode::NOT_FOUND => {
+                Attempt::NotYet(answer.unexpected().to_string())
+            }
+            Ok(answer) => Attempt::Failed(answer.unexpected().to_string()),
+            Err(e) => Attempt::from_probe(ep, e),
         }
-        if !ctx.pause(pause).await {
-            return Ok(None);
-        }
-        pause = (pause * 3 / 2).min(Duration::from_millis(500));
+    })
+    .await;
+    match polled {
+        Ok(ids) => Ok(Some(ids)),
+        Err(Stop::TimedOut(_)) => Ok(None),
+        Err(Stop::Failed(reason)) => Err(reason),
     }
 }
 
@@ -235,47 +230,65 @@ async fn read_back(ctx: &Ctx) -> Result<String, String> {
     }
 }
 
+/// The span-metrics series of this run's span: its service (Tempo's span-metrics dimension
+/// `service`) and a sample newer than the push. Series of other services, or of this service
+/// from earlier runs that got no sample since, are not this run's evidence.
+fn spanmetrics_query() -> String {
+    format!("timestamp({SPAN_METRICS}{{service=\"{SERVICE}\"}})")
+}
+
+/// Judges the answer of [`spanmetrics_query`]: the newest sample timestamp (unix seconds) of each
+/// series against the push (unix seconds).
+fn judge_spanmetrics(data: &Value, pushed: f64) -> Attempt<String> {
+    let newest = data["result"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|r| r["value"][1].as_str()?.parse::<f64>().ok())
+        .reduce(f64::max);
+    match newest {
+        None => Attempt::NotYet(format!("no {SPAN_METRICS} series of service {SERVICE}")),
+        Some(at) if at >= pushed => Attempt::Done(format!(
+            "{SPAN_METRICS}{{service=\"{SERVICE}\"}} written by Tempo from this run's span ({} after the push)",
+            format_duration(Duration::from_secs_f64(at - pushed))
+        )),
+        Some(at) => Attempt::NotYet(format!(
+            "{SPAN_METRICS}{{service=\"{SERVICE}\"}} has only samples from before this run's span was pushed (newest at {})",
+            crate::time::format_instant(at)
+        )),
+    }
+}
+
 async fn metrics_from_traces(ctx: &Ctx) -> Outcome {
     let ep = match ctx.endpoint(Target::Prometheus).await {
         Ok(ep) => ep,
         Err(e) => return Outcome::Fail(e),
     };
-    let query = format!(
-        "group by (__name__) ({{__name__=~\"{}\"}})",
-        GENERATED_SERIES.join("|")
-    );
-    let mut pause = Duration::from_millis(250);
-    loop {
+    let Some(pushed_ns) = ctx.span_pushed_ns.get().copied() else {
+        return Outcome::Fail("this run's span was not pushed".into());
+    };
+    let pushed = pushed_ns as f64 / 1e9;
+    let query = spanmetrics_query();
+    let backoff = Backoff::growing(Duration::from_millis(250), Duration::from_secs(1));
+    let polled = wait::until(ctx.deadline, backoff, || async {
         let call = Call::get("/api/v1/query").query("query", query.clone());
         match api::<Value>(&ep, ctx, call).await {
-            Ok(data) => {
-                let names: Vec<&str> = data["result"]
-                    .as_array()
-                    .into_iter()
-                    .flatten()
-                    .filter_map(|r| r["metric"]["__name__"].as_str())
-                    .collect();
-                if !names.is_empty() {
-                    return Outcome::Pass(format!(
-                        "{} written by Tempo in the last 5 minutes",
-                        names.join(", ")
-                    ));
-                }
-            }
+            Ok(data) => judge_spanmetrics(&data, pushed),
             // The deadline passed mid-request: report the missing series, not the timeout.
-            Err(_) if tokio::time::Instant::now() >= ctx.deadline => break,
-            Err(e) => return Outcome::Fail(e),
+            Err(_) if tokio::time::Instant::now() >= ctx.deadline => Attempt::OutOfTime,
+            Err(e) => Attempt::Failed(e),
         }
-        if !ctx.pause(pause).await {
-            break;
-        }
-        pause = (pause * 3 / 2).min(Duration::from_secs(1));
+    })
+    .await;
+    match polled {
+        Ok(detail) => Outcome::Pass(detail),
+        Err(Stop::Failed(reason)) => Outcome::Fail(reason),
+        Err(stop) => Outcome::Fail(format!(
+            "no {SPAN_METRICS} sample of service {SERVICE} newer than this run's span within {}: Tempo's metrics generator does not turn new spans into series in Prometheus (is it running, and writing to the remote-write receiver?){}",
+            ctx.timeout_text(),
+            stop.last_seen()
+        )),
     }
-    Outcome::Fail(format!(
-        "no {} series in Prometheus within {}: Tempo's metrics generator does not reach Prometheus' remote-write receiver",
-        GENERATED_SERIES.join(" or "),
-        ctx.timeout_text()
-    ))
 }
 
 #[cfg(test)]
@@ -299,5 +312,34 @@ mod tests {
         ]}]}]});
         assert_eq!(span_ids(&v1).len(), 1);
         assert!(span_ids(&json!({"trace": {}})).is_empty());
+    }
+
+    #[test]
+    fn only_a_sample_newer_than_the_push_is_this_runs_evidence() {
+        assert_eq!(
+            spanmetrics_query(),
+            "timestamp(traces_spanmetrics_calls_total{service=\"obsctl-verify\"})"
+        );
+        let answer = |stamps: &[&str]| {
+            json!({"resultType": "vector", "result": stamps.iter().map(|t| json!({
+                "metric": {"service": "obsctl-verify", "span_name": "obsctl verify"},
+                "value": [1_796_281_300.0, t],
+            })).collect::<Vec<_>>()})
+        };
+        let pushed = 1_796_281_200.0;
+        assert_eq!(
+            judge_spanmetrics(&answer(&[]), pushed),
+            Attempt::NotYet(
+                "no traces_spanmetrics_calls_total series of service obsctl-verify".into()
+            )
+        );
+        assert_eq!(
+            judge_spanmetrics(&answer(&["1796281100", "1796281190.5"]), pushed),
+            Attempt::NotYet("traces_spanmetrics_calls_total{service=\"obsctl-verify\"} has only samples from before this run's span was pushed (newest at 2026-12-03T06:59:50.500Z)".into())
+        );
+        assert_eq!(
+            judge_spanmetrics(&answer(&["1796281100", "1796281202.5"]), pushed),
+            Attempt::Done("traces_spanmetrics_calls_total{service=\"obsctl-verify\"} written by Tempo from this run's span (2.5s after the push)".into())
+        );
     }
 }

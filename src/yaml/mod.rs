@@ -11,4 +11,4 @@ pub mod de;
 pub mod parse;
 
 pub use de::{from_node, DeError};
-pub use parse::{merge, parse, Key, Node, Pos, Value, YamlError};
+pub use parse::{merge, parse, parse_documents, Key, Node, Pos, Value, YamlError};

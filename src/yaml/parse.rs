@@ -230,7 +230,38 @@ pub fn parse(source: &str, bytes: &[u8]) -> Result<Node, YamlError> {
     // A byte order mark is invisible in editors, so columns are counted without it.
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     check_characters(text).map_err(|(line, col, message)| at(line, col, message))?;
-    Builder::new(source.clone(), text).run()
+    let mut docs = Builder::new(source.clone(), text, false).run()?;
+    Ok(docs.remove(0))
+}
+
+/// Parses a stream of YAML documents separated by `---` (as OpenSLO files are written), each a
+/// mapping; empty documents (a trailing `---`) are skipped. Same limits as [`parse`], over the
+/// whole stream.
+pub fn parse_documents(source: &str, bytes: &[u8]) -> Result<Vec<Node>, YamlError> {
+    let source: Arc<str> = Arc::from(source);
+    if bytes.len() > MAX_INPUT_BYTES {
+        return Err(YamlError {
+            pos: pos_of(&source, 1, 1),
+            message: format!(
+                "the file is {} bytes; the limit is 1 MiB ({MAX_INPUT_BYTES} bytes)",
+                bytes.len()
+            ),
+        });
+    }
+    let text = std::str::from_utf8(bytes).map_err(|e| {
+        let good = std::str::from_utf8(&bytes[..e.valid_up_to()]).unwrap_or_default();
+        let (line, col) = end_of(good);
+        YamlError {
+            pos: pos_of(&source, line, col),
+            message: "invalid UTF-8; save the file as UTF-8".into(),
+        }
+    })?;
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    check_characters(text).map_err(|(line, col, message)| YamlError {
+        pos: pos_of(&source, line, col),
+        message,
+    })?;
+    Builder::new(source.clone(), text, true).run()
 }
 
 fn pos_of(source: &Arc<str>, line: usize, col: usize) -> Pos {
@@ -445,10 +476,13 @@ struct Builder<'a> {
     bytes: usize,
     documents: usize,
     root: Option<Child>,
+    /// A stream of documents ([`parse_documents`]) rather than one.
+    multi: bool,
+    docs: Vec<Node>,
 }
 
 impl<'a> Builder<'a> {
-    fn new(source: Arc<str>, text: &'a str) -> Self {
+    fn new(source: Arc<str>, text: &'a str, multi: bool) -> Self {
         let line_starts = std::iter::once(0)
             .chain(text.match_indices('\n').map(|(i, _)| i + 1))
             .collect();
@@ -463,6 +497,8 @@ impl<'a> Builder<'a> {
             bytes: 0,
             documents: 0,
             root: None,
+            multi,
+            docs: Vec::new(),
         }
     }
 
@@ -492,7 +528,7 @@ impl<'a> Builder<'a> {
         self.line_text(line).chars().nth(col.checked_sub(1)?)
     }
 
-    fn run(mut self) -> Result<Node, YamlError> {
+    fn run(mut self) -> Result<Vec<Node>, YamlError> {
         loop {
             let (event, mark) = match self.parser.next_token() {
                 Ok(ok) => ok,
@@ -503,7 +539,9 @@ impl<'a> Builder<'a> {
                 Event::StreamStart | Event::DocumentEnd | Event::Nothing => {}
                 Event::DocumentStart => {
                     self.documents += 1;
-                    if self.documents > 1 {
+                    if self.multi {
+                        self.finish_document()?;
+                    } else if self.documents > 1 {
                         return Err(self.error(
                             self.pos(&mark),
                             "a second YAML document starts here; a stack profile is a single document — remove the `---` or split the file",
@@ -610,11 +648,22 @@ impl<'a> Builder<'a> {
                 }
             }
         }
-        self.finish()
+        self.finish_document()?;
+        if self.docs.is_empty() {
+            return Err(self.error(
+                pos_of(&self.source, 1, 1),
+                "the file is empty; expected a mapping such as `name: my-stack`",
+            ));
+        }
+        Ok(self.docs)
     }
 
-    fn finish(mut self) -> Result<Node, YamlError> {
+    /// Moves the document just read (if any) into `docs`.
+    fn finish_document(&mut self) -> Result<(), YamlError> {
         let Some(root) = self.root.take() else {
+            if self.multi {
+                return Ok(());
+            }
             return Err(self.error(
                 pos_of(&self.source, 1, 1),
                 "the file is empty; expected a mapping such as `name: my-stack`",
@@ -625,8 +674,19 @@ impl<'a> Builder<'a> {
             BuiltValue::Map(_) => {
                 // Let go of the anchor table so unaliased anchors are moved, not copied.
                 self.anchors.clear();
-                Ok(root.into_node())
+                self.docs.push(root.into_node());
+                Ok(())
             }
+            BuiltValue::Scalar(Value::Null) if self.multi && built.raw.as_deref() == Some("") => {
+                Ok(())
+            }
+            _ if self.multi => Err(self.error(
+                root.pos().clone(),
+                format!(
+                    "the top level of each document must be a mapping such as `kind: SLO`, found {}",
+                    built.type_name()
+                ),
+            )),
             BuiltValue::Scalar(Value::Null) if built.raw.as_deref() == Some("") => Err(self.error(
                 root.pos().clone(),
                 "the document is empty; expected a mapping such as `name: my-stack`",

@@ -102,25 +102,45 @@ impl Prometheus {
     pub fn start(openmetrics: &Path, rule_files: &[PathBuf], eval_interval: &str) -> Prometheus {
         let dir = tempfile::tempdir().unwrap();
         let data = dir.path().join("data");
-        let out = Command::new(tool("promtool"))
-            .args(["tsdb", "create-blocks-from", "openmetrics", "-q"])
-            .arg(openmetrics)
-            .arg(&data)
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "promtool backfill failed: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        backfill(openmetrics, &data);
+        Prometheus::launch(dir, &data, rule_files, eval_interval, "90d", None)
+    }
+
+    /// Starts Prometheus on an existing TSDB directory (the caller keeps it), with `rule_files`,
+    /// `retention`, and a 1s scrape of `scrape` (`127.0.0.1:PORT`, labels honoured) when given.
+    pub fn serve(
+        data: &Path,
+        rule_files: &[PathBuf],
+        eval_interval: &str,
+        retention: &str,
+        scrape: Option<&str>,
+    ) -> Prometheus {
+        let dir = tempfile::tempdir().unwrap();
+        Prometheus::launch(dir, data, rule_files, eval_interval, retention, scrape)
+    }
+
+    fn launch(
+        dir: tempfile::TempDir,
+        data: &Path,
+        rule_files: &[PathBuf],
+        eval_interval: &str,
+        retention: &str,
+        scrape: Option<&str>,
+    ) -> Prometheus {
         let mut names = Vec::new();
         for (i, file) in rule_files.iter().enumerate() {
             let name = format!("rules-{i}.yml");
             fs::copy(file, dir.path().join(&name)).unwrap();
             names.push(name);
         }
+        let scrape_configs = match scrape {
+            Some(target) => format!(
+                "\n  - job_name: live\n    scrape_interval: 1s\n    honor_labels: true\n    static_configs: [{{targets: [\"{target}\"]}}]\n    metric_relabel_configs: [{{action: labeldrop, regex: instance}}]\n"
+            ),
+            None => " []\n".into(),
+        };
         let config = format!(
-            "global:\n  evaluation_interval: {eval_interval}\nrule_files: {}\nscrape_configs: []\n",
+            "global:\n  evaluation_interval: {eval_interval}\nrule_files: {}\nscrape_configs:{scrape_configs}",
             serde_json::to_string(&names).unwrap()
         );
         fs::write(dir.path().join("prometheus.yml"), config).unwrap();
@@ -134,7 +154,7 @@ impl Prometheus {
                     dir.path().join("prometheus.yml").display()
                 ))
                 .arg(format!("--storage.tsdb.path={}", data.display()))
-                .arg("--storage.tsdb.retention.time=90d")
+                .arg(format!("--storage.tsdb.retention.time={retention}"))
                 .arg(format!("--web.listen-address=127.0.0.1:{port}"))
                 .arg("--log.level=warn")
                 .stdout(Stdio::null())
@@ -191,6 +211,21 @@ impl Prometheus {
             std::thread::sleep(Duration::from_millis(500));
         }
     }
+}
+
+/// `promtool tsdb create-blocks-from openmetrics` into `data`.
+pub fn backfill(openmetrics: &Path, data: &Path) {
+    let out = Command::new(tool("promtool"))
+        .args(["tsdb", "create-blocks-from", "openmetrics", "-q"])
+        .arg(openmetrics)
+        .arg(data)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "promtool backfill failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 /// A GET with a 10s bound; the body of a 2xx answer.

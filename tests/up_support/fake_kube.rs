@@ -5,6 +5,7 @@
 #![allow(dead_code)]
 
 use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
 
 use serde_json::{json, Value};
 use wiremock::matchers::{method, path, path_regex};
@@ -89,8 +90,107 @@ pub fn list(kind: &str, api_version: &str, items: Vec<Value>) -> ResponseTemplat
     }))
 }
 
+/// The Lease obsctl locks a stack with, kept like the API server keeps it: create fails with 409
+/// when it exists, replace and delete fail with 409 on a stale resourceVersion (optimistic
+/// concurrency), reads of a missing one are 404.
+#[derive(Clone, Default)]
+pub struct LeaseStore {
+    pub lease: Arc<Mutex<Option<Value>>>,
+    /// Every successful replace (renewals and takeovers), with the object written.
+    pub replaced: Arc<Mutex<Vec<Value>>>,
+    version: Arc<Mutex<u64>>,
+}
+
+impl LeaseStore {
+    fn stamp(&self, object: &mut Value) {
+        let mut version = self.version.lock().unwrap();
+        *version += 1;
+        object["metadata"]["resourceVersion"] = json!(version.to_string());
+        object["metadata"]["uid"] = json!("00000000-0000-0000-0000-00000000000a");
+    }
+
+    pub fn get(&self) -> Option<Value> {
+        self.lease.lock().unwrap().clone()
+    }
+
+    /// Puts a Lease held by someone else, renewed `renewed_ago` seconds ago.
+    pub fn seed(&self, user: &str, host: &str, command: &str, renewed_ago: i64, duration: i64) {
+        let now = jiff::Timestamp::now();
+        let at = |ago: i64| (now - jiff::SignedDuration::from_secs(ago)).to_string();
+        let mut lease = json!({
+            "apiVersion": "coordination.k8s.io/v1", "kind": "Lease",
+            "metadata": {"name": "obsctl-lock", "namespace": "monitoring", "annotations": {
+                "obsctl.dev/user": user, "obsctl.dev/host": host, "obsctl.dev/command": command,
+            }},
+            "spec": {"holderIdentity": format!("{user}@{host} pid 1 1"), "leaseDurationSeconds": duration,
+                     "acquireTime": at(renewed_ago + 30), "renewTime": at(renewed_ago),
+                     "leaseTransitions": 0},
+        });
+        self.stamp(&mut lease);
+        *self.lease.lock().unwrap() = Some(lease);
+    }
+}
+
+impl Respond for LeaseStore {
+    fn respond(&self, request: &Request) -> ResponseTemplate {
+        let body = || serde_json::from_slice::<Value>(&request.body).unwrap_or(Value::Null);
+        let current = self.get();
+        let version = |v: &Value| {
+            v["metadata"]["resourceVersion"]
+                .as_str()
+                .map(str::to_string)
+        };
+        match (request.method.as_str(), current) {
+            ("POST", Some(_)) => status(
+                409,
+                "AlreadyExists",
+                "leases.coordination.k8s.io \"obsctl-lock\" already exists",
+            ),
+            ("POST", None) => {
+                let mut object = body();
+                self.stamp(&mut object);
+                *self.lease.lock().unwrap() = Some(object.clone());
+                ResponseTemplate::new(201).set_body_json(object)
+            }
+            ("GET", Some(lease)) => ResponseTemplate::new(200).set_body_json(lease),
+            (_, None) => status(
+                404,
+                "NotFound",
+                "leases.coordination.k8s.io \"obsctl-lock\" not found",
+            ),
+            ("PUT", Some(lease)) => {
+                let mut object = body();
+                if version(&object) != version(&lease) {
+                    return status(409, "Conflict", "the object has been modified; please apply your changes to the latest version and try again");
+                }
+                self.stamp(&mut object);
+                *self.lease.lock().unwrap() = Some(object.clone());
+                self.replaced.lock().unwrap().push(object.clone());
+                ResponseTemplate::new(200).set_body_json(object)
+            }
+            ("DELETE", Some(lease)) => {
+                let options = body();
+                let wanted = options["preconditions"]["resourceVersion"].as_str();
+                if wanted.is_some() && wanted.map(str::to_string) != version(&lease) {
+                    return status(
+                        409,
+                        "Conflict",
+                        "Precondition failed: ResourceVersion mismatch",
+                    );
+                }
+                *self.lease.lock().unwrap() = None;
+                ResponseTemplate::new(200).set_body_json(json!({
+                    "kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success",
+                }))
+            }
+            _ => status(405, "MethodNotAllowed", "method not allowed"),
+        }
+    }
+}
+
 pub struct FakeKube {
     pub server: MockServer,
+    pub leases: LeaseStore,
     dir: tempfile::TempDir,
 }
 
@@ -100,6 +200,14 @@ impl FakeKube {
     /// claims and no CRDs listed. Tests mount more specific mocks with a lower priority number.
     pub async fn start() -> FakeKube {
         let server = MockServer::start().await;
+        let leases = LeaseStore::default();
+        Mock::given(path_regex(
+            r"^/apis/coordination\.k8s\.io/v1/namespaces/monitoring/leases(/obsctl-lock)?$",
+        ))
+        .respond_with(leases.clone())
+        .with_priority(5)
+        .mount(&server)
+        .await;
         Mock::given(method("PATCH"))
             .respond_with(Applied { established: true })
             .with_priority(10)
@@ -156,7 +264,11 @@ impl FakeKube {
             .mount(&server)
             .await;
         let dir = tempfile::tempdir().unwrap();
-        let kube = FakeKube { server, dir };
+        let kube = FakeKube {
+            server,
+            leases,
+            dir,
+        };
         kube.write_kubeconfig("fake");
         kube
     }
@@ -177,14 +289,32 @@ impl FakeKube {
         self.dir.path().join("kubeconfig")
     }
 
+    /// Every request except those for the stack's lock Lease (see `leases` and `all_requests`),
+    /// so the tests of what a run changes are not about the lock.
     pub async fn requests(&self) -> Vec<Request> {
+        self.all_requests()
+            .await
+            .into_iter()
+            .filter(|r| !r.url.path().contains("/leases"))
+            .collect()
+    }
+
+    pub async fn all_requests(&self) -> Vec<Request> {
         self.server.received_requests().await.unwrap_or_default()
     }
 
-    /// `METHOD path` of every request, in order.
+    /// `METHOD path` of every request but the lock's, in order.
     pub async fn calls(&self) -> Vec<String> {
-        self.requests()
-            .await
+        Self::lines(self.requests().await)
+    }
+
+    /// `METHOD path` of every request, the lock's included.
+    pub async fn all_calls(&self) -> Vec<String> {
+        Self::lines(self.all_requests().await)
+    }
+
+    fn lines(requests: Vec<Request>) -> Vec<String> {
+        requests
             .iter()
             .map(|r| format!("{} {}", r.method, r.url.path()))
             .collect()

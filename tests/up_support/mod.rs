@@ -107,6 +107,8 @@ impl FakeHelm {
             .env_remove("FAKE_HELM_FAIL")
             .env_remove("FAKE_HELM_SLEEP")
             .env_remove("FAKE_HELM_BARRIER")
+            .env_remove("FAKE_HELM_BLOCK")
+            .env_remove("OBSCTL_LEASE_SECONDS")
             .env_remove("FAKE_HELM_VERSION")
             .arg(args[0])
             .arg("--helm")
@@ -115,6 +117,82 @@ impl FakeHelm {
             .timeout(std::time::Duration::from_secs(120));
         cmd
     }
+}
+
+impl FakeHelm {
+    /// `obsctl <args>` as a child process to signal, with the same environment as `obsctl`.
+    pub fn spawn(
+        &self,
+        kube: &FakeKube,
+        args: &[&str],
+        env: &[(&str, &str)],
+    ) -> std::process::Child {
+        let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_obsctl"));
+        cmd.env_remove("OBSCTL_PROFILE")
+            .env_remove("OBSCTL_HELM")
+            .env("FAKE_HELM_STATE", self.state.path())
+            .env("KUBECONFIG", kube.kubeconfig())
+            .env_remove("FAKE_HELM_FAIL")
+            .env_remove("FAKE_HELM_SLEEP")
+            .env_remove("FAKE_HELM_BARRIER")
+            .env_remove("FAKE_HELM_BLOCK")
+            .env_remove("FAKE_HELM_SLOW_ROLLBACK")
+            .env_remove("FAKE_HELM_VERSION")
+            .env_remove("OBSCTL_LEASE_SECONDS")
+            .envs(env.iter().copied())
+            .arg(args[0])
+            .arg("--helm")
+            .arg(Self::path())
+            .args(&args[1..])
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped());
+        cmd.spawn().expect("obsctl starts")
+    }
+
+    /// Waits (at most 60 s) until the fake Helm blocks in `release`'s step.
+    pub fn wait_blocked(&self, release: &str) {
+        let marker = self.state.path().join(format!("blocked-{release}"));
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+        while !marker.exists() {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "{release} never blocked: {:#?}",
+                self.calls()
+            );
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+    }
+}
+
+/// Sends `signal` (`SIGINT`, `SIGTERM`) to a child process.
+pub fn signal(child: &std::process::Child, signal: &str) {
+    let status = std::process::Command::new("kill")
+        .args([&format!("-{signal}"), &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+}
+
+/// Waits (at most `secs`) for a child to exit; its exit code, stdout and stderr.
+pub fn finish(child: std::process::Child, secs: u64) -> (Option<i32>, String, String) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(secs);
+    let mut child = child;
+    loop {
+        if child.try_wait().unwrap().is_some() {
+            break;
+        }
+        if std::time::Instant::now() > deadline {
+            let _ = child.kill();
+            let output = child.wait_with_output().unwrap();
+            let (out, err) = text(&output);
+            panic!("obsctl did not exit within {secs} s:\n{out}\n{err}");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let output = child.wait_with_output().unwrap();
+    let (out, err) = text(&output);
+    (output.status.code(), out, err)
 }
 
 /// A profile file in `dir` that extends a built-in one with extra YAML.

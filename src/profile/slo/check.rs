@@ -54,6 +54,21 @@ pub(in crate::profile) fn check_slos(stack: &Stack, root: &Node) -> Vec<Problem>
 pub fn warnings(stack: &Stack, root: &Node) -> Vec<Problem> {
     let mut out = Findings { root, list: vec![] };
     let retention = &stack.metrics.retention;
+    let unlinked: Vec<&str> = stack
+        .slos
+        .iter()
+        .filter(|s| s.alerting.runbook_url.is_none())
+        .map(|s| s.name.as_str())
+        .collect();
+    if !unlinked.is_empty() && stack.runbooks.base_url.is_none() && stack.grafana.url.is_none() {
+        out.add_at(
+            &["slos"],
+            format!(
+                "the alerts of {} link their runbooks to Grafana's in-cluster address, which people outside the cluster cannot open; set `runbooks.baseUrl` (where the rendered runbooks are published) or `grafana.url` (Grafana's external address)",
+                unlinked.iter().map(|n| format!("`{n}`")).collect::<Vec<_>>().join(", ")
+            ),
+        );
+    }
     for (i, slo) in stack.slos.iter().enumerate() {
         // The alerts (windows up to 3d) still work; only the SLI and budget would be short.
         if slo.window.as_secs() > retention.as_secs() {
@@ -76,7 +91,7 @@ pub fn warnings(stack: &Stack, root: &Node) -> Vec<Problem> {
                         "the {} tier's burn rate is only {}× ({}% of a {} budget in {}): it fires on traffic that would spend {}% of the budget over the whole window; use a window of 28d or more, or `ticket: false`",
                         tier.describe(),
                         burn.decimal(3),
-                        tier.budget_percent,
+                        tier.budget_percent(),
                         slo.window,
                         tier.long_window(),
                         (burn * super::Exact::int(100)).decimal(1),
@@ -143,6 +158,38 @@ impl Findings<'_> {
             .unwrap_or(self.root)
             .pos
             .clone();
+        self.list.push(Problem { pos, path, message });
+    }
+
+    /// At `slos[i].runbook.<item>.<key>` (`item` such as `steps[2]`; `key` may be empty).
+    fn add_item(&mut self, i: usize, item: &str, key: &str, message: String) {
+        let (name, index) = match item.split_once('[') {
+            Some((name, rest)) => (name, rest.trim_end_matches(']').parse::<usize>().ok()),
+            None => (item, None),
+        };
+        let slo = self.root.get("slos").and_then(|slos| match &slos.value {
+            Value::Seq(items) => items.get(i),
+            _ => None,
+        });
+        let runbook = slo.and_then(|n| n.get("runbook"));
+        let mut node = runbook.and_then(|n| n.get(name));
+        if let Some(index) = index {
+            node = node.and_then(|n| match &n.value {
+                Value::Seq(items) => items.get(index),
+                _ => None,
+            });
+        }
+        let leaf = if key.is_empty() {
+            node
+        } else {
+            node.and_then(|n| n.get(key)).or(node)
+        };
+        let pos = leaf.or(runbook).or(slo).unwrap_or(self.root).pos.clone();
+        let mut path = format!("slos[{i}].runbook.{item}");
+        if !key.is_empty() {
+            path.push('.');
+            path.push_str(key);
+        }
         self.list.push(Problem { pos, path, message });
     }
 
@@ -270,6 +317,117 @@ fn check_slo(i: usize, slo: &Slo, out: &mut Findings) {
         }
     }
     check_alerting(i, slo, out);
+    if let Some(runbook) = &slo.runbook {
+        check_runbook(i, runbook, out);
+    }
+}
+
+/// Why `url` cannot be the base of generated links, if it cannot: it must be an absolute http(s)
+/// address without a query or fragment (obsctl appends paths), and nothing Helm or Grafana would
+/// expand.
+pub(crate) fn base_url_problem(url: &str) -> Option<&'static str> {
+    let rest = url
+        .strip_prefix("https://")
+        .or_else(|| url.strip_prefix("http://"));
+    match rest {
+        None => Some("is not an http(s) URL"),
+        Some(r) if r.is_empty() || r.starts_with('/') => Some("has no host"),
+        Some(_) if url.contains(char::is_whitespace) => Some("contains a space"),
+        Some(_) if url.contains(['?', '#']) => {
+            Some("has a query or fragment, and obsctl appends paths to it")
+        }
+        Some(_) if url.contains("{{") || url.contains('$') => {
+            Some("contains `{{` or `$`, which Helm or Grafana would expand")
+        }
+        Some(_) => None,
+    }
+}
+
+fn check_runbook(i: usize, runbook: &super::runbook::Runbook, out: &mut Findings) {
+    let blank = |s: &str| s.trim().is_empty();
+    let mut previous: Option<&crate::profile::Duration> = None;
+    for (j, step) in runbook.escalation.iter().enumerate() {
+        let at = format!("escalation[{j}]");
+        if blank(&step.to) {
+            out.add_item(
+                i,
+                &at,
+                "to",
+                "expected whom to escalate to, e.g. `#team-db` or a pager schedule name".into(),
+            );
+        }
+        if let Some(before) = previous {
+            if step.after.as_secs() <= before.as_secs() {
+                out.add_item(
+                    i,
+                    &at,
+                    "after",
+                    format!("`{}` is not after the previous step's `{before}`: escalation steps are in order, each later than the one before", step.after),
+                );
+            }
+        }
+        previous = Some(&step.after);
+    }
+    for (j, step) in runbook.steps.iter().enumerate() {
+        let at = format!("steps[{j}]");
+        if blank(&step.title) {
+            out.add_item(
+                i,
+                &at,
+                "title",
+                "expected a short title, e.g. `Fail over to the replica`".into(),
+            );
+        }
+        if blank(&step.text) {
+            out.add_item(
+                i,
+                &at,
+                "text",
+                "expected what to do and when, in a sentence or two".into(),
+            );
+        }
+        if step.command.as_deref().is_some_and(blank) {
+            out.add_item(
+                i,
+                &at,
+                "command",
+                "expected a command; leave `command` out for a step without one".into(),
+            );
+        }
+    }
+    let mut seen = BTreeMap::new();
+    for (j, dep) in runbook.dependencies.iter().enumerate() {
+        let at = format!("dependencies[{j}]");
+        if blank(dep) {
+            out.add_item(
+                i,
+                &at,
+                "",
+                "expected the name of a dependency, e.g. `postgres`".into(),
+            );
+        } else if let Some(first) = seen.insert(dep.as_str(), j) {
+            seen.insert(dep.as_str(), first);
+            out.add_item(
+                i,
+                &at,
+                "",
+                format!("`{dep}` is listed twice (also dependencies[{first}])"),
+            );
+        }
+    }
+    for (key, value) in [
+        ("chat", &runbook.chat),
+        ("statusPage", &runbook.status_page),
+    ] {
+        if value.as_deref().is_some_and(blank) {
+            out.add_item(
+                i,
+                key,
+                "",
+                format!("expected a name; leave `{key}` out to get a placeholder"),
+            );
+        }
+    }
 }
 
 fn check_alerting(i: usize, slo: &Slo, out: &mut Findings) {
@@ -352,6 +510,15 @@ fn check_policy(stack: &Stack, out: &mut Findings) {
             format!(
                 "`{}` is not a percentage of budget remaining; expected 0 to 100, e.g. 10",
                 p.low
+            ),
+        );
+    }
+    if !(p.postmortem.is_finite() && p.postmortem > 0.0 && p.postmortem <= 100.0) {
+        out.add_at(
+            &["policy", "postmortem"],
+            format!(
+                "`{}` is not a share of the budget; expected a percentage above 0 and at most 100, e.g. 20",
+                p.postmortem
             ),
         );
     }
@@ -515,6 +682,105 @@ mod tests {
     }
 
     #[test]
+    fn bad_runbook_blocks_fail_at_their_position() {
+        let with = |runbook: &str| {
+            slo(&format!(
+                "    objective: 99.9\n    window: 30d\n{RATIO}    runbook:\n{runbook}"
+            ))
+        };
+        // Line 13 is `runbook:`; its keys start on line 14, column 7.
+        let e = error(&with("      namespce: shop\n"));
+        assert!(e.starts_with("p.yaml:14:7: `slos[0].runbook"), "{e}");
+        assert!(e.contains("did you mean `namespace`?"), "{e}");
+        let e = error(&with("      workload: deplyment/api\n"));
+        assert!(
+            e.starts_with("p.yaml:14:17: `slos[0].runbook.workload`"),
+            "{e}"
+        );
+        assert!(e.contains("did you mean `deployment`?"), "{e}");
+        let e = error(&with("      severity: {page: SEV9}\n"));
+        assert!(
+            e.starts_with("p.yaml:14:24: `slos[0].runbook.severity.page`"),
+            "{e}"
+        );
+        assert!(e.contains("SEV1"), "{e}");
+        let e = error(&with("      escalation:\n        - {after: 30m, to: '#a'}\n        - {after: 15m, to: '#b'}\n"));
+        assert!(
+            e.starts_with("p.yaml:16:19: `slos[0].runbook.escalation[1].after`: `15m` is not after the previous step's `30m`"),
+            "{e}"
+        );
+        let e = error(&with(
+            "      escalation:\n        - {after: 15, to: '#a'}\n",
+        ));
+        assert!(
+            e.starts_with("p.yaml:15:19: `slos[0].runbook.escalation[0].after`"),
+            "{e}"
+        );
+        let e = error(&with("      steps:\n        - {title: '', text: x}\n"));
+        assert!(
+            e.starts_with("p.yaml:15:19: `slos[0].runbook.steps[0].title`"),
+            "{e}"
+        );
+        let e = error(&with(
+            "      steps:\n        - {title: t, text: x, section: diagnosis}\n",
+        ));
+        assert!(e.contains("`slos[0].runbook.steps[0].section`"), "{e}");
+        let e = error(&with("      dependencies: [db, db]\n"));
+        assert!(
+            e.starts_with("p.yaml:14:26: `slos[0].runbook.dependencies[1]`: `db` is listed twice"),
+            "{e}"
+        );
+        assert!(load_text(&with(
+            "      namespace: shop\n      workload: sts/db\n      severity: {page: SEV1}\n"
+        ))
+        .is_ok());
+    }
+
+    #[test]
+    fn runbook_link_bases_must_be_plain_http_urls() {
+        let e = error(&format!("{HEAD}grafana: {{url: 'grafana.internal'}}\n"));
+        assert!(
+            e.starts_with("p.yaml:4:16: `grafana.url`: `grafana.internal` is not an http(s) URL"),
+            "{e}"
+        );
+        let e = error(&format!(
+            "{HEAD}runbooks: {{baseUrl: 'https://w.internal/rb?x=1'}}\n"
+        ));
+        assert!(
+            e.contains("`runbooks.baseUrl`: `https://w.internal/rb?x=1` has a query"),
+            "{e}"
+        );
+        let e = error(&format!("{HEAD}policy: {{postmortem: 0}}\n"));
+        assert!(e.contains("`policy.postmortem`"), "{e}");
+    }
+
+    #[test]
+    fn alerts_whose_runbook_links_only_resolve_in_the_cluster_are_warned_about() {
+        let warn = |extra: &str| {
+            let p = load_text(&format!(
+                "{}{extra}",
+                slo(&format!("    objective: 99.9\n    window: 30d\n{RATIO}"))
+            ))
+            .unwrap();
+            super::warnings(&p.stack, &p.root)
+                .iter()
+                .map(|w| format!("{} {}", w.path, w.message))
+                .collect::<Vec<_>>()
+        };
+        let w = warn("");
+        assert_eq!(w.len(), 1, "{w:#?}");
+        assert!(
+            w[0].starts_with(
+                "slos the alerts of `a` link their runbooks to Grafana's in-cluster address"
+            ),
+            "{}",
+            w[0]
+        );
+        assert!(warn("grafana: {url: 'https://g.internal'}\n").is_empty());
+        assert!(warn("runbooks: {baseUrl: 'https://w.internal/rb'}\n").is_empty());
+    }
+
+    #[test]
     fn the_policy_must_order_its_thresholds() {
         let e = error(&format!("{HEAD}policy: {{healthy: 10, low: 50}}\n"));
         assert!(
@@ -534,12 +800,13 @@ mod tests {
             .iter()
             .map(|w| format!("{} {}", w.path, w.message))
             .collect();
-        assert_eq!(w.len(), 4, "{w:#?}");
-        assert!(w[0]
+        assert_eq!(w.len(), 5, "{w:#?}");
+        assert!(w[0].starts_with("slos the alerts of `a`, `b` link their runbooks"));
+        assert!(w[1]
             .starts_with("slos[0].window the 30d window is longer than `metrics.retention` (7d)"));
-        assert!(w[1].starts_with("slos[0].objective the critical 1h/5m tier can never fire at 90%: it needs an error ratio above 144%"), "{}", w[1]);
+        assert!(w[2].starts_with("slos[0].objective the critical 1h/5m tier can never fire at 90%: it needs an error ratio above 144%"), "{}", w[2]);
         assert!(
-            w[3].contains("at 99.999% a full outage spends the whole 30d budget in 25.9 seconds"),
+            w[4].contains("at 99.999% a full outage spends the whole 30d budget in 25.9 seconds"),
             "{}",
             w[3]
         );

@@ -6,6 +6,7 @@ fn policy() -> Policy {
     Policy {
         healthy: 50.0,
         low: 10.0,
+        ..Policy::default()
     }
 }
 
@@ -37,6 +38,8 @@ fn slo_report(name: &str, remaining: Option<f64>) -> SloReport {
         service: "shop".into(),
         objective: 99.9,
         window: "30d".into(),
+        period_start: "2026-01-01T00:00:00Z".into(),
+        period_end: "2026-01-31T00:00:00Z".into(),
         error_budget_ratio: 0.001,
         total_events: remaining.map(|_| 1_000_000.0),
         bad_events: remaining.map(|r| (1.0 - r) * 1000.0),

@@ -52,7 +52,7 @@ fn at_most_ten_recording_rules_and_one_alert_per_tier() {
     for name in ["production", "ha"] {
         let stack = load(name).unwrap().stack;
         for slo in &stack.slos {
-            let groups = groups(slo);
+            let groups = groups(&stack, slo);
             let recorded: usize = groups.iter().map(|g| records(g).len()).sum();
             assert!(recorded <= 10, "{}: {recorded} recording rules", slo.name);
             assert_eq!(recorded, 10);
@@ -64,7 +64,7 @@ fn at_most_ten_recording_rules_and_one_alert_per_tier() {
 #[test]
 fn every_window_is_derived_from_the_two_base_recordings() {
     let p = profile(AVAIL);
-    let groups = groups(&p.stack.slos[0]);
+    let groups = groups(&p.stack, &p.stack.slos[0]);
     assert_eq!(
         records(&groups[0]),
         [
@@ -105,7 +105,7 @@ fn every_window_is_derived_from_the_two_base_recordings() {
 #[test]
 fn alerts_follow_the_multiwindow_multi_burn_rate_table() {
     let p = profile(AVAIL);
-    let groups = groups(&p.stack.slos[0]);
+    let groups = groups(&p.stack, &p.stack.slos[0]);
     let got: Vec<(String, String, String, &str)> = alerts(&groups)
         .into_iter()
         .map(|(l, expr)| {
@@ -158,7 +158,7 @@ fn thresholds_are_exact_decimals_for_any_objective_and_window() {
         total: t_total
 "#,
     );
-    let groups = groups(&p.stack.slos[0]);
+    let groups = groups(&p.stack, &p.stack.slos[0]);
     let exprs: Vec<&str> = alerts(&groups).into_iter().map(|(_, e)| e).collect();
     // 13.44 × 0.0005, 5.6 × 0.0005, 2.8 × 0.0005, 0.9333… × 0.0005.
     assert!(exprs[0].contains("> 0.00672 and"), "{}", exprs[0]);
@@ -186,7 +186,7 @@ fn a_tier_that_can_never_fire_gets_no_alert_nor_windows() {
     alerting: {ticket: false}
 "#,
     );
-    let groups = groups(&p.stack.slos[0]);
+    let groups = groups(&p.stack, &p.stack.slos[0]);
     let tiers: Vec<String> = alerts(&groups)
         .iter()
         .map(|(l, _)| format!("{} {}", l["severity"], l["long_window"]))
@@ -258,7 +258,7 @@ fn a_window_that_is_also_an_alert_window_is_recorded_once() {
         total: t_total
 "#,
     );
-    let groups = groups(&p.stack.slos[0]);
+    let groups = groups(&p.stack, &p.stack.slos[0]);
     assert_eq!(groups.len(), 1);
     let all: Vec<&str> = records(&groups[0]);
     let unique: std::collections::BTreeSet<&&str> = all.iter().collect();
@@ -280,7 +280,7 @@ fn user_labels_go_on_alerts_only_and_cannot_shadow_generated_ones() {
     alerting: {labels: {team: shop, tier: gold}}
 "#,
     );
-    for group in groups(&p.stack.slos[0]) {
+    for group in groups(&p.stack, &p.stack.slos[0]) {
         for rule in group.rules {
             match rule {
                 Rule::Record { labels, .. } => {

@@ -1,17 +1,26 @@
-//! The Helm driver: finds Helm, detects its major version, builds the argv each major expects,
-//! runs it (through duct, with a bound) and turns Helm's stderr into a short, specific error.
+//! The Helm driver: finds Helm, detects its major version and reads what is deployed. `argv`
+//! builds the command line each major expects (pure); `process` runs one (through duct, with a
+//! bound) and turns Helm's stderr into a short, specific error.
 //!
 //! Every chart is given per command (`--repo URL` or an `oci://` reference), so no global
 //! `helm repo` state is read or written. Values always go through `-f FILE`: nothing secret is
 //! ever on a command line.
 
+mod argv;
+mod process;
+
 use std::fmt;
 use std::path::{Path, PathBuf};
-use std::time::{Duration as StdDuration, Instant};
+use std::time::Duration as StdDuration;
 
 use serde::Deserialize;
 
-use crate::render::{Chart, Release};
+pub use argv::go_duration;
+pub use process::{
+    display_argv, interrupt_running, kill_running, run, run_step, summarize_failure,
+};
+
+use crate::render::Chart;
 
 /// The oldest Helm 3 obsctl drives: `upgrade --install` with `--atomic`/`--wait` as used here,
 /// `uninstall --ignore-not-found` and `show crds --repo` all behave as expected from 3.14 on.
@@ -21,9 +30,6 @@ pub const MIN_HELM3_MINOR: u32 = 14;
 const QUERY_TIMEOUT: StdDuration = StdDuration::from_secs(60);
 /// Bound on `show crds`, which downloads the chart from its repository.
 const FETCH_TIMEOUT: StdDuration = StdDuration::from_secs(180);
-/// Extra time given to Helm past its own `--timeout` before obsctl kills it: chart download and
-/// the rollback after a failure are not covered by `--timeout`.
-const GRACE: StdDuration = StdDuration::from_secs(120);
 
 #[derive(Debug, thiserror::Error)]
 pub enum HelmError {
@@ -198,106 +204,6 @@ impl Helm {
         self
     }
 
-    fn exe(&self) -> String {
-        self.path.display().to_string()
-    }
-
-    /// `helm upgrade --install NAME CHART --version V -n NS -f VALUES --timeout T` with the
-    /// major's atomic and wait flags.
-    pub fn upgrade_argv(
-        &self,
-        release: &Release,
-        values: &Path,
-        timeout: StdDuration,
-    ) -> Vec<String> {
-        let mut argv = vec![
-            self.exe(),
-            "upgrade".into(),
-            "--install".into(),
-            release.name.clone(),
-        ];
-        push_chart(&mut argv, &release.chart);
-        argv.extend([
-            "-n".into(),
-            release.namespace.clone(),
-            "-f".into(),
-            values.display().to_string(),
-            "--timeout".into(),
-            go_duration(timeout),
-        ]);
-        match self.major {
-            // A failed upgrade is rolled back (a failed first install is uninstalled) and Helm
-            // waits for readiness with kstatus.
-            Major::V4 => argv.extend(["--rollback-on-failure".into(), "--wait=watcher".into()]),
-            Major::V3 => argv.extend(["--atomic".into(), "--wait".into()]),
-        }
-        argv.extend(self.kube_args.iter().cloned());
-        argv
-    }
-
-    /// `helm show crds CHART --version V [--repo URL]`: the CRDs a chart ships (dependencies
-    /// included). Needs no cluster.
-    pub fn show_crds_argv(&self, chart: &Chart) -> Vec<String> {
-        let mut argv = vec![self.exe(), "show".into(), "crds".into()];
-        push_chart(&mut argv, chart);
-        argv
-    }
-
-    /// `helm uninstall NAME -n NS --timeout T` and wait until its resources are gone; a release
-    /// that is already gone is not an error (so `down` can be run again).
-    pub fn uninstall_argv(&self, name: &str, namespace: &str, timeout: StdDuration) -> Vec<String> {
-        let mut argv = vec![
-            self.exe(),
-            "uninstall".into(),
-            name.into(),
-            "-n".into(),
-            namespace.into(),
-            "--timeout".into(),
-            go_duration(timeout),
-            "--ignore-not-found".into(),
-        ];
-        argv.push(match self.major {
-            Major::V4 => "--wait=watcher".into(),
-            Major::V3 => "--wait".into(),
-        });
-        argv.extend(self.kube_args.iter().cloned());
-        argv
-    }
-
-    /// `helm list -n NS -o json` of releases in any state that matters to an upgrade (Helm 4 has
-    /// no `--all`; these three flags mean the same on both).
-    pub fn list_argv(&self, namespace: &str) -> Vec<String> {
-        let mut argv = vec![
-            self.exe(),
-            "list".into(),
-            "-n".into(),
-            namespace.into(),
-            "-o".into(),
-            "json".into(),
-            "--deployed".into(),
-            "--failed".into(),
-            "--pending".into(),
-        ];
-        argv.extend(self.kube_args.iter().cloned());
-        argv
-    }
-
-    /// `helm get values NAME -n NS -o json`: the user-supplied values of the current revision.
-    pub fn get_values_argv(&self, name: &str, namespace: &str) -> Vec<String> {
-        let mut argv = vec![
-            self.exe(),
-            "get".into(),
-            "values".into(),
-            name.into(),
-            "-n".into(),
-            namespace.into(),
-            "-o".into(),
-            "json".into(),
-        ];
-        argv.extend(self.kube_args.iter().cloned());
-        argv
-    }
-
     /// The CRD documents of a chart (multi-document YAML).
     pub fn show_crds(&self, chart: &Chart) -> Result<String, HelmError> {
         run(&self.show_crds_argv(chart), FETCH_TIMEOUT)
@@ -368,164 +274,10 @@ impl Helm {
     }
 }
 
-/// Runs a Helm argv whose own `--timeout` is `timeout`, bounded by that plus a grace period.
-pub fn run_step(argv: &[String], timeout: StdDuration) -> Result<String, HelmError> {
-    run(argv, timeout + GRACE)
-}
-
-/// Runs an argv with a bound; stdout on success, the short form of stderr on failure.
-pub fn run(argv: &[String], bound: StdDuration) -> Result<String, HelmError> {
-    let command = display_argv(argv);
-    let (program, args) = argv.split_first().expect("argv has the executable");
-    let handle = duct::cmd(program, args)
-        .stdin_null()
-        .stdout_capture()
-        .stderr_capture()
-        .unchecked()
-        .start()
-        .map_err(|e| HelmError::Spawn {
-            command: command.clone(),
-            reason: e.to_string(),
-        })?;
-    let output = match handle.wait_deadline(Instant::now() + bound) {
-        Ok(Some(output)) => output.clone(),
-        Ok(None) => {
-            let _ = handle.kill();
-            return Err(HelmError::Timeout {
-                command,
-                after: bound,
-            });
-        }
-        Err(e) => {
-            return Err(HelmError::Spawn {
-                command,
-                reason: e.to_string(),
-            })
-        }
-    };
-    if output.status.success() {
-        Ok(String::from_utf8_lossy(&output.stdout).into_owned())
-    } else {
-        let stderr = String::from_utf8_lossy(&output.stderr);
-        Err(HelmError::Failed {
-            command,
-            message: summarize_failure(&stderr),
-        })
-    }
-}
-
-/// The chart as Helm takes it: `NAME --version V --repo URL`, or `oci://…/NAME --version V`.
-fn push_chart(argv: &mut Vec<String>, chart: &Chart) {
-    if chart.repo.starts_with("oci://") {
-        argv.push(format!(
-            "{}/{}",
-            chart.repo.trim_end_matches('/'),
-            chart.name
-        ));
-        argv.extend(["--version".into(), chart.version.clone()]);
-    } else {
-        argv.push(chart.name.clone());
-        argv.extend([
-            "--version".into(),
-            chart.version.clone(),
-            "--repo".into(),
-            chart.repo.clone(),
-        ]);
-    }
-}
-
-/// Seconds, which Go's `time.ParseDuration` reads (it has no `d`).
-pub fn go_duration(d: StdDuration) -> String {
-    format!("{}s", d.as_secs().max(1))
-}
-
-/// An argv as one line for messages.
-pub fn display_argv(argv: &[String]) -> String {
-    argv.join(" ")
-}
-
-/// Helm's stderr → one short line: the failing resource and reason, without Helm's preambles,
-/// and whether Helm rolled the release back.
-pub fn summarize_failure(stderr: &str) -> String {
-    let lines: Vec<&str> = stderr
-        .lines()
-        .map(str::trim_end)
-        .filter(|l| !l.trim().is_empty())
-        .collect();
-    let Some(start) = lines.iter().rposition(|l| l.starts_with("Error:")) else {
-        // No `Error:` line: the last non-warning line is the best we have.
-        let last = lines
-            .iter()
-            .rev()
-            .find(|l| !is_noise(l))
-            .copied()
-            .unwrap_or("Helm failed without a message");
-        return clip(last.trim());
-    };
-    // The error line and the detail lines that follow it (schema violations, "* " lists).
-    let mut text = lines[start].trim_start_matches("Error:").trim().to_string();
-    for extra in lines[start + 1..].iter().filter(|l| !is_noise(l)).take(4) {
-        text.push_str("; ");
-        text.push_str(extra.trim().trim_start_matches("* ").trim());
-    }
-    let mut rolled_back = None;
-    for prefix in ["INSTALL FAILED:", "UPGRADE FAILED:"] {
-        if let Some(rest) = text.strip_prefix(prefix) {
-            text = rest.trim().to_string();
-        }
-    }
-    // "release loki failed, and has been rolled back due to atomic being set: <cause>"
-    if let Some(pos) = text.find(" being set: ") {
-        let head = &text[..pos];
-        rolled_back = Some(if head.contains("uninstalled") {
-            "Helm uninstalled the failed first install"
-        } else {
-            "Helm rolled the release back"
-        });
-        text = text[pos + " being set: ".len()..].trim().to_string();
-    }
-    text = text
-        .trim_start_matches("1 error occurred:;")
-        .trim()
-        .to_string();
-    let hint = if text.contains("another operation (install/upgrade/rollback) is in progress") {
-        Some("a previous Helm operation was interrupted; see `helm history` and `helm rollback`")
-    } else if text.contains("context deadline exceeded") || text.contains("timed out waiting") {
-        Some("resources did not become ready within --timeout; check `kubectl get pods` and events")
-    } else {
-        None
-    };
-    let mut out = text;
-    for note in [hint, rolled_back].into_iter().flatten() {
-        out.push_str(&format!(" ({note})"));
-    }
-    clip(&out)
-}
-
-fn is_noise(line: &str) -> bool {
-    let l = line.trim_start();
-    l.starts_with("WARNING:")
-        || l.starts_with("walk.go:")
-        || l.contains("coalesce.go:")
-        || l.starts_with("level=WARN")
-        || l.starts_with("level=INFO")
-        || l.starts_with("level=DEBUG")
-}
-
-fn clip(text: &str) -> String {
-    const MAX: usize = 600;
-    if text.chars().count() <= MAX {
-        text.to_string()
-    } else {
-        let cut: String = text.chars().take(MAX).collect();
-        format!("{cut}…")
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::render::Chart;
+    use crate::render::{Chart, Release};
 
     fn helm(major: u32) -> Helm {
         let version = Version {

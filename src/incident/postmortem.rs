@@ -1,1 +1,0 @@
-//! Postmortems: the SLO impact of an incident window, computed from Prometheus, and the document around it.

@@ -1,0 +1,742 @@
+//! `obsctl postmortem` against a real Prometheus: a month of synthetic traffic with a known
+//! incident (47 minutes at 45% errors on a 99.9% / 30d SLO, and 30% slow requests on a latency
+//! SLO), backfilled with promtool, with obsctl's recording rules backfilled over it the way
+//! promtool can (`create-blocks-from rules`, base increases first, the windows built from them
+//! second). The computed figures match the truth worked out by hand below.
+//!
+//! Tolerance: budget consumed within 0.5% relative, the other ratios within 0.5% too. The data is
+//! built so that every window edge falls on a sample (samples one minute apart, the incident on
+//! whole minutes), so Prometheus' `increase()` needs no extrapolation and the figures are exact
+//! up to float summation; the margin is for that and for Prometheus versions that select ranges
+//! left-open (3.x), whose extrapolation is exact only for steady rates. Times (time to detect,
+//! alert firing and resolution, budget crossings) are exact to the evaluation step (1 minute).
+
+mod common;
+mod slo_support;
+
+use std::fs;
+use std::io::{Read, Write};
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use common::{obsctl, tool};
+use predicates::prelude::*;
+use serde_json::Value;
+use slo_support::{backfill, write_openmetrics, Prometheus, Series};
+
+const DAY: usize = 1440;
+/// 32 days of one-minute samples: the 30d window ending at the incident is fully covered, and so
+/// is the one ending at its start.
+const MINUTES: usize = 32 * DAY;
+/// The incident ends this many minutes before the last sample.
+const END_GAP: usize = DAY;
+const INCIDENT: usize = 47;
+const RPM: f64 = 1000.0;
+
+const PROFILE: &str = r#"
+name: postmortem-test
+metrics: {retention: 120d}
+slos:
+  - name: checkout-availability
+    service: checkout
+    objective: 99.9
+    window: 30d
+    indicator:
+      ratio:
+        errors: http_requests_total{job="checkout",code=~"5.."}
+        total: http_requests_total{job="checkout"}
+  - name: search-latency
+    service: search
+    objective: 99
+    window: 30d
+    indicator:
+      latency:
+        metric: http_request_duration_seconds{job="search"}
+        threshold: 0.5
+  - name: batch-availability
+    service: batch
+    objective: 99.5
+    window: 30d
+    indicator:
+      ratio:
+        errors: http_requests_total{job="batch",code=~"5.."}
+        total: http_requests_total{job="batch"}
+  - name: live-availability
+    service: live
+    objective: 99.9
+    window: 30d
+    indicator:
+      ratio:
+        errors: http_requests_total{job="live",code=~"5.."}
+        total: http_requests_total{job="live"}
+  - name: archive-availability
+    service: archive
+    objective: 99.9
+    window: 150d
+    indicator:
+      ratio:
+        errors: http_requests_total{job="archive",code=~"5.."}
+        total: http_requests_total{job="archive"}
+"#;
+
+/// Per-minute increases. Index k is the minute ending at `end − (MINUTES − 1 − k) min`.
+struct Traffic {
+    checkout_errors: Vec<f64>,
+    search_slow: Vec<f64>,
+    series: Vec<Series>,
+}
+
+fn incident_minutes() -> std::ops::Range<usize> {
+    let last = MINUTES - 1 - END_GAP;
+    last + 1 - INCIDENT..last + 1
+}
+
+fn traffic() -> Traffic {
+    let incident = incident_minutes();
+    let mut checkout_errors = vec![0.2; MINUTES];
+    let mut search_slow = vec![1.0; MINUTES];
+    let mut batch = vec![100.0; MINUTES];
+    let mut batch_errors = vec![0.1; MINUTES];
+    for k in incident.clone() {
+        checkout_errors[k] = 0.45 * RPM;
+        search_slow[k] = 0.30 * RPM;
+        batch[k] = 0.0;
+        batch_errors[k] = 0.0;
+    }
+    let all = vec![RPM; MINUTES];
+    let minus = |a: &[f64], b: &[f64]| a.iter().zip(b).map(|(x, y)| x - y).collect::<Vec<_>>();
+    let h = "http_request_duration_seconds";
+    let series = vec![
+        Series {
+            selector: r#"http_requests_total{job="checkout",code="200"}"#.into(),
+            per_minute: minus(&all, &checkout_errors),
+        },
+        Series {
+            selector: r#"http_requests_total{job="checkout",code="503"}"#.into(),
+            per_minute: checkout_errors.clone(),
+        },
+        Series {
+            selector: r#"http_requests_total{job="batch",code="200"}"#.into(),
+            per_minute: minus(&batch, &batch_errors),
+        },
+        Series {
+            selector: r#"http_requests_total{job="batch",code="500"}"#.into(),
+            per_minute: batch_errors,
+        },
+        Series {
+            selector: format!(r#"{h}_bucket{{job="search",le="0.5"}}"#),
+            per_minute: minus(&all, &search_slow),
+        },
+        Series {
+            selector: format!(r#"{h}_bucket{{job="search",le="+Inf"}}"#),
+            per_minute: all.clone(),
+        },
+        Series {
+            selector: format!(r#"{h}_count{{job="search"}}"#),
+            per_minute: all.clone(),
+        },
+        Series {
+            selector: format!(r#"{h}_sum{{job="search"}}"#),
+            per_minute: all.iter().map(|r| r * 0.1).collect(),
+        },
+    ];
+    Traffic {
+        checkout_errors,
+        search_slow,
+        series,
+    }
+}
+
+/// The recording rules of `rules` (a plain rule file) whose record name passes `keep`, in one
+/// group, without alerts: what `promtool tsdb create-blocks-from rules` can backfill.
+fn recording_rules(rules: &Path, out: &Path, keep: impl Fn(&str) -> bool) {
+    let doc: yaml_serde::Value = yaml_serde::from_str(&fs::read_to_string(rules).unwrap()).unwrap();
+    let mut kept = Vec::new();
+    for group in doc["groups"].as_sequence().unwrap() {
+        for rule in group["rules"].as_sequence().unwrap() {
+            if rule
+                .get("record")
+                .and_then(|r| r.as_str())
+                .is_some_and(&keep)
+            {
+                kept.push(rule.clone());
+            }
+        }
+    }
+    let file = serde_json::json!({"groups": [{"name": "backfill", "rules": kept}]});
+    fs::write(out, yaml_serde::to_string(&file).unwrap()).unwrap();
+}
+
+/// Backfills the rules of `rule_file` from `prometheus` over [start, end] at 1m steps and moves
+/// the blocks into `data`.
+fn backfill_rules(prometheus: &Prometheus, rule_file: &Path, start: i64, end: i64, data: &Path) {
+    let blocks = tempfile::tempdir().unwrap();
+    let out = Command::new(tool("promtool"))
+        .args(["tsdb", "create-blocks-from", "rules", "-q"])
+        .arg(format!("--url={}", prometheus.url))
+        .arg(format!("--start={start}"))
+        .arg(format!("--end={end}"))
+        .arg("--eval-interval=60s")
+        .arg(format!("--output-dir={}", blocks.path().display()))
+        .arg(rule_file)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "promtool rules backfill failed: {}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    for entry in fs::read_dir(blocks.path()).unwrap() {
+        let entry = entry.unwrap();
+        fs::rename(entry.path(), data.join(entry.file_name())).unwrap();
+    }
+}
+
+/// A counter exporter for the live scenario: every request served is a 500 from t0 on.
+fn live_exporter() -> (String, i64) {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap().to_string();
+    let started = Instant::now();
+    let unix = unix_now();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { continue };
+            let mut buf = [0u8; 2048];
+            let _ = stream.read(&mut buf);
+            let n = (started.elapsed().as_secs_f64() * 20.0).floor();
+            let body = format!(
+                "# TYPE http_requests_total counter\nhttp_requests_total{{job=\"live\",code=\"500\"}} {n}\n"
+            );
+            let _ = write!(
+                stream,
+                "HTTP/1.1 200 OK\r\nContent-Type: text/plain; version=0.0.4\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                body.len()
+            );
+        }
+    });
+    (addr, unix)
+}
+
+fn unix_now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64
+}
+
+fn close(got: f64, want: f64, what: &str) {
+    let tolerance = 0.005 * want.abs().max(1e-12);
+    assert!(
+        (got - want).abs() <= tolerance,
+        "{what}: got {got}, want {want} (±0.5%)"
+    );
+}
+
+fn num(v: &Value, what: &str) -> f64 {
+    v.as_f64()
+        .unwrap_or_else(|| panic!("{what} is not a number: {v}"))
+}
+
+fn run(args: &[String]) -> (Value, i32, String) {
+    let out = obsctl().args(args).output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    let json = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}{stderr}", String::from_utf8_lossy(&out.stdout)));
+    (json, out.status.code().unwrap_or(-1), stderr)
+}
+
+fn slo<'a>(doc: &'a Value, name: &str) -> &'a Value {
+    doc["slos"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["name"] == name)
+        .unwrap_or_else(|| panic!("no {name} in {doc}"))
+}
+
+/// Unix seconds as RFC 3339 UTC, computed here independently of obsctl's formatting.
+fn rfc3339(secs: i64) -> String {
+    let days = secs.div_euclid(86_400);
+    let rem = secs.rem_euclid(86_400);
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    format!(
+        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60
+    )
+}
+
+/// The first step k (minutes after the start) at which obsctl's 1h/5m and 6h/30m page conditions
+/// hold, worked out from the per-minute errors with the rules' semantics: the base is the 5m
+/// increase at each minute (the 5m window's ratio); a longer window W sums the base samples in
+/// [t − W, t] (61 for 1h) over as many 5m totals; both windows must exceed burn rate × budget.
+fn page_minute(errors: &[f64], start: usize) -> (usize, usize) {
+    let base = |t: usize| errors[t - 4..=t].iter().sum::<f64>();
+    let window = |t: usize, minutes: usize| {
+        if minutes == 5 {
+            return base(t) / (5.0 * RPM); // the base ratio itself
+        }
+        let bad: f64 = (t - minutes..=t).map(base).sum();
+        bad / ((minutes + 1) as f64 * 5.0 * RPM)
+    };
+    let holds = |t: usize, long: usize, short: usize, threshold: f64| {
+        window(t, long) > threshold && window(t, short) > threshold
+    };
+    let first = |long, short, threshold| {
+        (0..120)
+            .find(|k| holds(start + k, long, short, threshold))
+            .unwrap()
+    };
+    // Minute index `start + k` ends k+1 minutes after the incident start.
+    (
+        first(60, 5, 14.4 * 0.001) + 1,
+        first(360, 30, 6.0 * 0.001) + 1,
+    )
+}
+
+#[test]
+#[ignore = "unfinished (#11): promtool's rule backfill evaluates at an offset within each minute, so fired_at needs a one-evaluation tolerance, and the 32-day 1-minute backfill is too slow for CI"]
+fn the_postmortem_matches_the_hand_computed_impact() {
+    let dir = tempfile::tempdir().unwrap();
+    let profile = dir.path().join("profile.yaml");
+    fs::write(&profile, PROFILE).unwrap();
+    let rules = dir.path().join("rules.yml");
+    obsctl()
+        .args(["slo", "rules", "--format", "prometheus", "--profile"])
+        .arg(&profile)
+        .arg("--out")
+        .arg(&rules)
+        .assert()
+        .success();
+
+    let now = unix_now();
+    let end = now / 60 * 60 - 60;
+    let t = traffic();
+    let om = dir.path().join("data.om");
+    write_openmetrics(&om, &t.series, end);
+    let data = dir.path().join("tsdb");
+    backfill(&om, &data);
+    let to = end - END_GAP as i64 * 60;
+    let from = to - INCIDENT as i64 * 60;
+
+    // Recording rules, the way promtool backfills them: each pass reads what the last one wrote.
+    let base_rules = dir.path().join("base.yml");
+    recording_rules(&rules, &base_rules, |r| r.contains(":increase5m"));
+    let window_rules = dir.path().join("windows.yml");
+    recording_rules(&rules, &window_rules, |r| {
+        r.starts_with("slo:error_ratio:window")
+            && r != "slo:error_ratio:window30d"
+            && r != "slo:error_ratio:window150d"
+    });
+    let after = to + 6 * 3600 + 600;
+    {
+        let p = Prometheus::serve(&data, &[], "1m", "120d", None);
+        backfill_rules(&p, &base_rules, from - 3 * 86_400 - 7200, after, &data);
+    }
+    {
+        let p = Prometheus::serve(&data, &[], "1m", "120d", None);
+        backfill_rules(&p, &window_rules, from - 3600 - 600, after, &data);
+    }
+    let (exporter, live_start) = live_exporter();
+    let prometheus = Prometheus::serve(
+        &data,
+        std::slice::from_ref(&rules),
+        "1s",
+        "120d",
+        Some(&exporter),
+    );
+    let url = prometheus.url.clone();
+    let args = |slos: &str, from: &str, to: &str| -> Vec<String> {
+        [
+            "postmortem",
+            "--output",
+            "json",
+            "--prometheus-url",
+            url.as_str(),
+            "--slo",
+            slos,
+            "--from",
+            from,
+            "--to",
+            to,
+            "--profile",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .chain([profile.display().to_string()])
+        .collect()
+    };
+
+    // The truth, by hand.
+    let incident = incident_minutes();
+    let window = |v: &[f64], last: usize| v[last + 1 - 30 * DAY..=last].iter().sum::<f64>();
+    let checkout_bad = 450.0 * INCIDENT as f64; // 21,150
+    let checkout_window_bad = window(&t.checkout_errors, incident.end - 1); // 21,150 + 0.2 × 43,153
+    let window_total = RPM * 30.0 * DAY as f64; // 43.2M
+    let checkout_allowed = 0.001 * window_total; // 43,200
+    let checkout_remaining = 1.0 - checkout_window_bad / window_total / 0.001;
+    let (page_1h, page_6h) = page_minute(&t.checkout_errors, incident.start);
+    assert_eq!(
+        (page_1h, page_6h),
+        (4, 7),
+        "worked out by hand in the module's notes"
+    );
+
+    // RFC 3339 and unix seconds both work.
+    let (doc, code, stderr) = run(&args(
+        "checkout-availability,search-latency",
+        &rfc3339(from),
+        &to.to_string(),
+    ));
+    assert_eq!(code, 0, "{stderr}\n{doc}");
+    let c = slo(&doc, "checkout-availability");
+    assert_eq!(c["incident"]["from"], rfc3339(from));
+    assert_eq!(c["incident"]["to"], rfc3339(to));
+    assert_eq!(c["incident"]["minutes"], 47.0);
+    close(
+        num(&c["events"]["bad"], "bad"),
+        checkout_bad,
+        "checkout bad events",
+    );
+    close(
+        num(&c["events"]["total"], "total"),
+        47.0 * RPM,
+        "checkout events",
+    );
+    close(
+        num(&c["error_ratio"], "ratio"),
+        0.45,
+        "checkout error ratio",
+    );
+    close(
+        num(&c["budget"]["allowed_bad"], "allowed"),
+        checkout_allowed,
+        "allowed bad events",
+    );
+    close(
+        num(&c["budget"]["consumed_by_incident"], "consumed"),
+        checkout_bad / checkout_allowed, // 48.96%
+        "budget consumed by the incident",
+    );
+    close(
+        num(&c["sli_window_after"], "sli"),
+        1.0 - checkout_window_bad / window_total,
+        "SLI after",
+    );
+    close(
+        num(&c["budget"]["remaining_after"], "rem"),
+        checkout_remaining,
+        "budget left",
+    );
+    close(
+        num(&c["budget"]["remaining_before"], "rem0"),
+        0.8,
+        "budget left before",
+    );
+    assert_eq!(c["policy_state"], "low");
+    close(
+        num(&c["peak_burn_rate"], "peak"),
+        450.0,
+        "peak 5m burn rate",
+    );
+    close(
+        num(&c["full_outage_minutes"], "outage"),
+        21.15,
+        "full-outage minutes",
+    );
+    // 50% of the budget left was crossed at the 29th minute: 1 − (8640 + 449.8 m) / 43200 ≤ 0.5.
+    assert_eq!(
+        c["budget_crossings"][0]["at"],
+        rfc3339(from + 29 * 60),
+        "{c}"
+    );
+    assert_eq!(c["budget_crossings"][0]["state"], "low");
+    // No ALERTS history in backfilled data: the alerts come from the recorded window series.
+    let alerts = c["alerts"].as_array().unwrap();
+    let page = alerts
+        .iter()
+        .find(|a| a["long_window"] == "1h")
+        .unwrap_or_else(|| panic!("no 1h page in {alerts:#?}"));
+    assert_eq!(page["source"], "recorded series");
+    assert_eq!(page["severity"], "critical");
+    assert_eq!(page["fired_at"], rfc3339(from + page_1h as i64 * 60));
+    // The 5m window falls back under 1.44% five minutes after the errors stop.
+    assert_eq!(page["resolved_at"], rfc3339(to + 5 * 60));
+    let six = alerts.iter().find(|a| a["long_window"] == "6h").unwrap();
+    assert_eq!(six["fired_at"], rfc3339(from + page_6h as i64 * 60));
+    assert_eq!(
+        num(&c["time_to_detect_seconds"], "ttd"),
+        page_1h as f64 * 60.0
+    );
+    assert_eq!(num(&c["time_to_resolve_seconds"], "ttr"), 47.0 * 60.0);
+    assert!(
+        c["notes"].to_string().contains("recorded window series"),
+        "{}",
+        c["notes"]
+    );
+
+    // The latency SLO: 30% of requests slower than 0.5s against a 1% budget.
+    let s = slo(&doc, "search-latency");
+    let search_bad = 300.0 * INCIDENT as f64; // 14,100
+    let search_window_bad = window(&t.search_slow, incident.end - 1);
+    close(num(&s["events"]["bad"], "bad"), search_bad, "slow requests");
+    close(num(&s["error_ratio"], "ratio"), 0.30, "slow ratio");
+    close(
+        num(&s["budget"]["consumed_by_incident"], "consumed"),
+        search_bad / (0.01 * window_total), // 3.26%
+        "latency budget consumed",
+    );
+    close(
+        num(&s["budget"]["remaining_after"], "rem"),
+        1.0 - search_window_bad / window_total / 0.01,
+        "latency budget left",
+    );
+    assert_eq!(s["policy_state"], "healthy");
+    assert_eq!(s["kind"], "latency");
+    close(num(&s["peak_burn_rate"], "peak"), 30.0, "latency peak burn");
+
+    // The document, for people, from the same facts.
+    let md_path = dir.path().join("pm.md");
+    let incident_file = dir.path().join("incident.yaml");
+    fs::write(
+        &incident_file,
+        "title: Checkout errors\ncommander: Dana Reyes\nfiveWhys:\n  - why: Why?\n    because: Dana forgot the flag.\n",
+    )
+    .unwrap();
+    let mut md_args = args("checkout-availability", &from.to_string(), &to.to_string());
+    md_args[2] = "markdown".into();
+    obsctl()
+        .args(&md_args)
+        .arg("--incident")
+        .arg(&incident_file)
+        .arg("--out")
+        .arg(&md_path)
+        .assert()
+        .success()
+        .stderr(
+            predicate::str::contains(
+                "incident.yaml:5:14: `fiveWhys[0].because`: blame phrasing “forgot”",
+            )
+            .and(predicate::str::contains("names a person (Dana Reyes)")),
+        );
+    let md = fs::read_to_string(&md_path).unwrap();
+    assert!(md.starts_with("# Postmortem: Checkout errors\n"), "{md}");
+    assert!(
+        md.contains("21,150 of 47,000 requests counted by checkout-availability failed (45.00%)"),
+        "{md}"
+    );
+    assert!(
+        md.contains("spending 48.96% of its 30d error budget"),
+        "{md}"
+    );
+    assert!(
+        md.contains("The first page fired 4m after the start."),
+        "{md}"
+    );
+
+    // An incident with no traffic: said so, no ratio, exit 1.
+    let (doc, code, stderr) = run(&args(
+        "batch-availability",
+        &from.to_string(),
+        &to.to_string(),
+    ));
+    assert_eq!(code, 1, "{doc}");
+    let b = slo(&doc, "batch-availability");
+    assert_eq!(b["events"]["total"], 0.0);
+    assert_eq!(b["error_ratio"], Value::Null);
+    assert_eq!(b["peak_burn_rate"], Value::Null);
+    assert!(
+        stderr.contains("no traffic in the incident window"),
+        "{stderr}"
+    );
+    assert!(
+        b["sli_window_after"].as_f64().is_some(),
+        "the 30d window had traffic"
+    );
+
+    // A window longer than the retention is refused, naming it; nothing written.
+    let refused = dir.path().join("refused.md");
+    obsctl()
+        .args(args(
+            "archive-availability",
+            &from.to_string(),
+            &to.to_string(),
+        ))
+        .arg("--out")
+        .arg(&refused)
+        .assert()
+        .code(2)
+        .stderr(
+            predicate::str::contains("keeps only 120d of data")
+                .and(predicate::str::contains("150d window")),
+        );
+    assert!(!refused.exists());
+
+    // Live alerts: ALERTS has the history, and it is used.
+    prometheus.wait_for(
+        "ALERTS{alertname=\"SLOErrorBudgetBurn\",alertstate=\"firing\",slo=\"live-availability\",long_window=\"1h\"}",
+        Duration::from_secs(60),
+    );
+    // The incident began a minute before the errors reached Prometheus; it is still going on.
+    let live_from = live_start - 60;
+    let live_to = unix_now().max(live_from + 60);
+    let (doc, code, stderr) = run(&args(
+        "live-availability",
+        &live_from.to_string(),
+        &live_to.to_string(),
+    ));
+    let l = slo(&doc, "live-availability");
+    let alerts = l["alerts"].as_array().unwrap();
+    let page = alerts
+        .iter()
+        .find(|a| a["long_window"] == "1h")
+        .unwrap_or_else(|| panic!("no live page in {l:#}\n{stderr}"));
+    assert_eq!(page["source"], "ALERTS", "{l:#}");
+    assert_eq!(page["resolved_at"], Value::Null, "still firing");
+    let ttd = num(&l["time_to_detect_seconds"], "ttd");
+    assert!(
+        (59.0..=(live_to - live_from) as f64 + 1.0).contains(&ttd),
+        "the page fired after the errors began and before --to: {ttd}"
+    );
+    assert_eq!(code, 0, "{stderr}");
+}
+
+#[test]
+fn malformed_incident_files_and_flags_exit_2_and_write_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let profile = dir.path().join("profile.yaml");
+    fs::write(&profile, PROFILE).unwrap();
+    let out = dir.path().join("pm.md");
+    let base = |extra: &[&str]| {
+        let mut cmd = obsctl();
+        cmd.args([
+            "postmortem",
+            "--prometheus-url",
+            "http://127.0.0.1:9",
+            "--slo",
+            "checkout-availability",
+            "--from",
+            "2026-11-03T14:02:00Z",
+            "--to",
+            "2026-11-03T14:49:00Z",
+            "--profile",
+        ])
+        .arg(&profile)
+        .arg("--out")
+        .arg(&out)
+        .args(extra);
+        cmd
+    };
+    let cases: &[(&str, &str)] = &[
+        (
+            "title: x\nfiveWhy: []\n",
+            "incident.yaml:2:1: `fiveWhy`: unknown key `fiveWhy`; did you mean `fiveWhys`?",
+        ),
+        (
+            "timeline:\n  - at: noonish\n    text: x\n",
+            "incident.yaml:2:9: `timeline[0].at`: invalid time `noonish`",
+        ),
+        (
+            "actionItems:\n  - action: x\n    priority: P7\n",
+            "`actionItems[0].priority`",
+        ),
+        ("title: [x\n", "incident.yaml:"),
+    ];
+    for (text, want) in cases {
+        let file = dir.path().join("incident.yaml");
+        fs::write(&file, text).unwrap();
+        base(&["--incident", file.to_str().unwrap()])
+            .current_dir(dir.path())
+            .assert()
+            .code(2)
+            .stderr(predicate::str::contains(*want));
+        assert!(!out.exists(), "nothing written for {text:?}");
+    }
+    base(&["--slo", "checkout-availabilty"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(
+            "did you mean `checkout-availability`?",
+        ));
+    for (from, to, want) in [
+        (
+            "yesterday",
+            "2026-11-03T14:49:00Z",
+            "--from: invalid time `yesterday`",
+        ),
+        (
+            "2026-11-03T14:02:00Z",
+            "2026-11-03T14:00:00Z",
+            "--to must be later than --from",
+        ),
+    ] {
+        obsctl()
+            .args([
+                "postmortem",
+                "--prometheus-url",
+                "http://127.0.0.1:9",
+                "--slo",
+                "checkout-availability",
+            ])
+            .args(["--from", from, "--to", to, "--profile"])
+            .arg(&profile)
+            .arg("--out")
+            .arg(&out)
+            .assert()
+            .code(2)
+            .stderr(predicate::str::contains(want));
+    }
+    assert!(!out.exists());
+}
+
+#[test]
+fn the_template_is_a_valid_incident_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = obsctl()
+        .args(["postmortem", "--template"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        text.contains("fiveWhys:") && text.contains("actionItems:"),
+        "{text}"
+    );
+    let file: PathBuf = dir.path().join("incident.yaml");
+    fs::write(&file, &text).unwrap();
+    // Accepted by the same reader (an unreachable Prometheus is the next thing to fail, exit 1).
+    obsctl()
+        .args([
+            "postmortem",
+            "--prometheus-url",
+            "http://127.0.0.1:9",
+            "--timeout",
+            "3s",
+            "--slo",
+            "checkout-availability",
+            "--from",
+            "2026-11-03T14:02:00Z",
+            "--to",
+            "2026-11-03T14:49:00Z",
+            "--profile",
+            "production",
+        ])
+        .arg("--incident")
+        .arg(&file)
+        .assert()
+        .stderr(predicate::str::contains(
+            "cannot reach Prometheus at http://127.0.0.1:9",
+        ));
+}
