@@ -196,6 +196,32 @@ async fn the_lock_is_released_when_up_or_down_fails() {
 }
 
 #[tokio::test]
+async fn a_failed_renewal_warns_and_the_run_goes_on_holding_the_lock() {
+    // A renewal every second, all refused: a run shorter than the lease still holds it, so it
+    // warns and finishes, and releases the lock at the end.
+    let kube = FakeKube::start().await;
+    kube.leases
+        .refuse_renewals
+        .store(true, std::sync::atomic::Ordering::SeqCst);
+    let helm = FakeHelm::new();
+    let output = helm
+        .obsctl(&kube, &["up", "--yes"])
+        .env("OBSCTL_LEASE_SECONDS", "3")
+        .env("FAKE_HELM_SLEEP", "kube-prometheus-stack=1.5")
+        .output()
+        .unwrap();
+    let (stdout, stderr) = text(&output);
+    assert_eq!(output.status.code(), Some(0), "{stdout}\n{stderr}");
+    assert!(
+        stderr.contains("warning: could not renew the lock Lease monitoring/obsctl-lock: "),
+        "{stderr}"
+    );
+    assert!(kube.leases.replaced.lock().unwrap().is_empty());
+    assert_eq!(helm.upgraded().len(), 4);
+    assert_eq!(kube.leases.get(), None, "released at the end");
+}
+
+#[tokio::test]
 async fn dry_run_and_plan_take_no_lock() {
     let kube = FakeKube::start().await;
     let helm = FakeHelm::new();

@@ -236,3 +236,32 @@ async fn a_stale_span_metrics_series_without_this_runs_span_fails() {
         "{text}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_log_line_of_an_earlier_run_does_not_pass_read_back() {
+    let fakes = Fakes::start(Behaviour {
+        loki_loses_pushes: true,
+        ..Behaviour::default()
+    })
+    .await;
+    let (code, report, _, _) = tokio::task::block_in_place(|| {
+        run_verify(
+            &[
+                fakes.url_args(),
+                [
+                    "--only".into(),
+                    "loki".into(),
+                    "--timeout".into(),
+                    "4s".into(),
+                ]
+                .to_vec(),
+            ]
+            .concat(),
+            &[],
+        )
+    });
+    assert_eq!(code, 1, "{report:#}");
+    assert_eq!(check(&report, "loki/push")["status"], "pass");
+    let text = detail(&report, "loki/read-back");
+    assert!(text.contains("found nothing within 4s"), "{text}");
+}

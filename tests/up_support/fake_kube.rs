@@ -98,6 +98,8 @@ pub struct LeaseStore {
     pub lease: Arc<Mutex<Option<Value>>>,
     /// Every successful replace (renewals and takeovers), with the object written.
     pub replaced: Arc<Mutex<Vec<Value>>>,
+    /// Answer every replace (renewal) with 503, as an API server that is briefly unavailable.
+    pub refuse_renewals: Arc<std::sync::atomic::AtomicBool>,
     version: Arc<Mutex<u64>>,
 }
 
@@ -158,6 +160,17 @@ impl Respond for LeaseStore {
                 "NotFound",
                 "leases.coordination.k8s.io \"obsctl-lock\" not found",
             ),
+            ("PUT", Some(_))
+                if self
+                    .refuse_renewals
+                    .load(std::sync::atomic::Ordering::SeqCst) =>
+            {
+                status(
+                    503,
+                    "ServiceUnavailable",
+                    "the server is currently unable to handle the request",
+                )
+            }
             ("PUT", Some(lease)) => {
                 let mut object = body();
                 if version(&object) != version(&lease) {

@@ -153,6 +153,9 @@ pub struct Behaviour {
     /// Tempo's metrics generator stopped before the run: `/metrics` holds only an
     /// `obsctl-verify` span-metrics series with a sample from before it, and new spans make none.
     pub spanmetrics_stale: bool,
+    /// Loki answers 204 to pushes but never makes them readable; the only line of obsctl's
+    /// stream is one an earlier verify run pushed (another run, another trace id).
+    pub loki_loses_pushes: bool,
 }
 
 impl Default for Behaviour {
@@ -172,6 +175,7 @@ impl Default for Behaviour {
             loki_gateway: false,
             warm_up: Duration::ZERO,
             spanmetrics_stale: false,
+            loki_loses_pushes: false,
         }
     }
 }
@@ -228,6 +232,22 @@ impl Fakes {
                 .as_millis(),
             ..State::default()
         }));
+        if behaviour.loki_loses_pushes {
+            let earlier_ns = (state.lock().unwrap().started_ms - 60_000) * 1_000_000;
+            state.lock().unwrap().lines.push(LogLine {
+                visible_at: Instant::now(),
+                labels: BTreeMap::from([
+                    ("service_name".to_string(), "obsctl-verify".to_string()),
+                    (
+                        "trace_id".to_string(),
+                        "0af7651916cd43dd8448eb211c80319c".to_string(),
+                    ),
+                ]),
+                ts: earlier_ns.to_string(),
+                line: "obsctl verify run=earlier trace_id=0af7651916cd43dd8448eb211c80319c"
+                    .to_string(),
+            });
+        }
         let b = Arc::new(behaviour);
         let datasources = provisioned_datasources(&b);
 
