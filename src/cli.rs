@@ -139,6 +139,7 @@ pub struct RenderArgs {
 pub enum RunbookFormat {
     Markdown,
     Json,
+    Yaml,
 }
 
 #[derive(Debug, Args)]
@@ -148,7 +149,13 @@ pub struct RunbookArgs {
     /// Only the runbook of this SLO
     #[arg(long, value_name = "NAME")]
     pub slo: Option<String>,
-    #[arg(long, value_enum, default_value = "markdown")]
+    #[arg(
+        short = 'o',
+        long,
+        visible_alias = "output",
+        value_enum,
+        default_value = "markdown"
+    )]
     pub format: RunbookFormat,
     /// Write `<slo>.md` (or `<slo>.json`) files into this directory instead of printing
     #[arg(long, value_name = "DIR")]
@@ -379,6 +386,7 @@ pub struct SloReportArgs {
 pub enum DocumentFormat {
     Markdown,
     Json,
+    Yaml,
 }
 
 #[derive(Debug, Args)]
@@ -407,7 +415,7 @@ pub struct PostmortemArgs {
     /// Reach Prometheus here instead of through the cluster
     #[arg(long, value_name = "URL")]
     pub prometheus_url: Option<String>,
-    #[arg(long, value_enum, default_value = "markdown")]
+    #[arg(short, long, value_enum, default_value = "markdown")]
     pub output: DocumentFormat,
     /// Write to this file instead of standard output
     #[arg(long, value_name = "FILE")]

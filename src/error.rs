@@ -29,6 +29,22 @@ impl Outcome {
     }
 }
 
+/// Whether writing a path the user gave failed because of the path itself (they pick another):
+/// no permission, a read-only file system, a missing parent, a file where a folder must be or
+/// the other way round. A full disk or an I/O error is not the path's fault.
+pub fn is_bad_output_path(error: &std::io::Error) -> bool {
+    use std::io::ErrorKind::*;
+    matches!(
+        error.kind(),
+        PermissionDenied
+            | ReadOnlyFilesystem
+            | NotFound
+            | NotADirectory
+            | IsADirectory
+            | AlreadyExists
+    )
+}
+
 /// 2 when the error (or any of its causes) is bad input, 1 otherwise.
 pub fn exit_code(error: &anyhow::Error) -> u8 {
     let bad_input = error.chain().any(|cause| {
@@ -41,7 +57,7 @@ pub fn exit_code(error: &anyhow::Error) -> u8 {
                 .is_some_and(|e| e.is_bad_input())
             || cause
                 .downcast_ref::<std::io::Error>()
-                .is_some_and(|e| e.kind() == std::io::ErrorKind::PermissionDenied)
+                .is_some_and(is_bad_output_path)
     });
     if bad_input {
         2

@@ -108,6 +108,7 @@ fn a_closed_pipe_ends_quietly_with_exit_0() {
         &["plan"][..],
         &["schema"],
         &["slo", "rules", "--profile", "production"],
+        &["completions", "bash"],
     ] {
         let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_obsctl"))
             .args(args)
@@ -359,4 +360,138 @@ fn up_json_ends_with_an_event_on_failure_too() {
         .as_str()
         .unwrap()
         .contains("/nonexistent/kubeconfig"));
+}
+
+#[test]
+fn up_and_down_json_end_with_an_event_whatever_fails() {
+    let dir = tempfile::tempdir().unwrap();
+    let missing = dir.path().join("missing.yaml");
+    let cases: [&[&str]; 4] = [
+        &["up", "--yes", "-o", "json", "--profile"],
+        &["up", "--dry-run", "-o", "json", "--profile"],
+        &["down", "--yes", "-o", "json", "--profile"],
+        &[
+            "down",
+            "--yes",
+            "-o",
+            "json",
+            "--kubeconfig",
+            "/nonexistent/kubeconfig",
+            "--profile",
+        ],
+    ];
+    for (i, args) in cases.iter().enumerate() {
+        // The last case has a good profile and no cluster; the others a missing profile.
+        let profile = if i == 3 {
+            "dev".into()
+        } else {
+            missing.display().to_string()
+        };
+        let out = obsctl()
+            .args(*args)
+            .arg(&profile)
+            .env("OBSCTL_HELM", fixture("fake-helm/helm"))
+            .env("FAKE_HELM_STATE", dir.path())
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {}", stderr(&out));
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        let last: serde_json::Value = serde_json::from_str(stdout.lines().last().unwrap_or(""))
+            .unwrap_or_else(|e| panic!("{args:?}: {e}: {stdout}"));
+        assert_eq!(last["event"], "error", "{args:?}: {stdout}");
+        assert_eq!(last["exit_code"], 2, "{args:?}");
+    }
+}
+
+#[test]
+fn output_paths_that_cannot_be_written_are_bad_input_named_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("a-file");
+    fs::write(&file, "x").unwrap();
+    // A path under a file: no such folder can exist (whoever runs the test, root included).
+    let under = |name: &str| file.join(name).display().to_string();
+    let cases: Vec<Vec<String>> = vec![
+        vec!["render".into(), "--out".into(), under("out")],
+        vec![
+            "slo".into(),
+            "rules".into(),
+            "--profile".into(),
+            "production".into(),
+            "--out".into(),
+            under("r.yaml"),
+        ],
+        vec![
+            "runbook".into(),
+            "--profile".into(),
+            "production".into(),
+            "--out".into(),
+            under("rb"),
+        ],
+        vec![
+            "cost".into(),
+            "--profile".into(),
+            "production".into(),
+            "--chart".into(),
+            under("c.svg"),
+        ],
+        vec![
+            "cost".into(),
+            "--profile".into(),
+            "production".into(),
+            "--chart".into(),
+            under("c.png"),
+        ],
+    ];
+    for args in &cases {
+        let out = obsctl().args(args).output().unwrap();
+        let text = stderr(&out);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {text}");
+        let errors: Vec<&str> = text.lines().filter(|l| l.starts_with("error:")).collect();
+        assert_eq!(errors.len(), 1, "{args:?}: {text}");
+        assert!(
+            errors[0].contains(&file.display().to_string()),
+            "{args:?}: {text}"
+        );
+        assert!(!errors[0].contains("Drawing backend"), "{args:?}: {text}");
+        // The cause at most once, not twice.
+        assert!(
+            errors[0].matches("(os error").count() <= 1,
+            "{args:?}: {text}"
+        );
+    }
+    assert_eq!(
+        fs::read_dir(dir.path()).unwrap().count(),
+        1,
+        "nothing written"
+    );
+}
+
+#[test]
+fn render_and_plan_print_the_warnings_validate_prints() {
+    let dir = tempfile::tempdir().unwrap();
+    let validate = obsctl()
+        .args(["profile", "validate", "production"])
+        .output()
+        .unwrap();
+    let warnings: Vec<String> = stderr(&validate)
+        .lines()
+        .filter(|l| l.starts_with("warning: "))
+        .map(str::to_string)
+        .collect();
+    assert!(!warnings.is_empty(), "production has warnings to print");
+    let plan = obsctl()
+        .args(["plan", "--profile", "production"])
+        .output()
+        .unwrap();
+    let render = obsctl()
+        .args(["render", "--profile", "production", "--out"])
+        .arg(dir.path().join("out"))
+        .output()
+        .unwrap();
+    for (what, out) in [("plan", &plan), ("render", &render)] {
+        let text = stderr(out);
+        for w in &warnings {
+            assert!(text.contains(w.as_str()), "{what} lacks `{w}`:\n{text}");
+        }
+    }
 }

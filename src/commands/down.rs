@@ -11,7 +11,7 @@ use serde_json::{json, Value};
 
 use super::shared::{
     announce_target, confirm_or_stop, connect_checked, detect_helm, finish_locked,
-    refuse_without_confirmation, take_lock, with_runtime,
+    refuse_without_confirmation, take_lock, with_error_event, with_runtime,
 };
 use crate::cli::{DownArgs, EventFormat};
 use crate::cluster::claims::{self, Claim};
@@ -27,10 +27,12 @@ use crate::render::endpoints::KPS_FULLNAME;
 use crate::render::Rendered;
 
 pub fn run(args: DownArgs) -> Result<Outcome> {
-    let (profile, rendered) = super::load_and_render(&args.profile)?;
-    let helm = detect_helm(&args.helm)?;
-    refuse_without_confirmation(args.yes, "down")?;
-    with_runtime(down(&args, &profile, &rendered, helm))
+    with_error_event(args.output == EventFormat::Json, || {
+        let (profile, rendered) = super::load_and_render(&args.profile)?;
+        let helm = detect_helm(&args.helm)?;
+        refuse_without_confirmation(args.yes, "down")?;
+        with_runtime(down(&args, &profile, &rendered, helm))
+    })
 }
 
 fn claim_table(claims: &[Claim]) -> Table {

@@ -117,6 +117,7 @@ pub fn run(args: PostmortemArgs) -> Result<Outcome> {
         DocumentFormat::Json => {
             serde_json::to_string_pretty(&postmortem.json()).context("serializing")? + "\n"
         }
+        DocumentFormat::Yaml => yaml_serde::to_string(&postmortem.json()).context("serializing")?,
     };
     emit(&args, &text)?;
     if postmortem.lacks_data() {

@@ -41,6 +41,7 @@ pub fn run(args: RunbookArgs) -> Result<Outcome> {
         Ok(match args.format {
             RunbookFormat::Markdown => runbook::markdown(rb),
             RunbookFormat::Json => serde_json::to_string_pretty(rb)? + "\n",
+            RunbookFormat::Yaml => yaml_serde::to_string(rb)?,
         })
     };
     match &args.out {
@@ -49,6 +50,7 @@ pub fn run(args: RunbookArgs) -> Result<Outcome> {
             let ext = match args.format {
                 RunbookFormat::Markdown => "md",
                 RunbookFormat::Json => "json",
+                RunbookFormat::Yaml => "yaml",
             };
             for rb in &selected {
                 let path = dir.join(format!("{}.{ext}", rb.slo));
@@ -71,6 +73,10 @@ pub fn run(args: RunbookArgs) -> Result<Outcome> {
                 RunbookFormat::Json => {
                     let json = serde_json::json!({ "runbooks": selected });
                     out.write_all((serde_json::to_string_pretty(&json)? + "\n").as_bytes())?;
+                }
+                RunbookFormat::Yaml => {
+                    let doc = serde_json::json!({ "runbooks": selected });
+                    out.write_all(yaml_serde::to_string(&doc)?.as_bytes())?;
                 }
             }
         }

@@ -33,6 +33,24 @@ pub(super) fn with_runtime<T>(future: impl std::future::Future<Output = Result<T
 }
 
 /// Helm, with the problems a user fixes by a flag or an install reported as bad usage (exit 2).
+/// Runs a command whose `-o json` output is an event stream: however it fails (a bad profile,
+/// no Helm, a refused lock), the stream's reader sees a last `error` event with the exit code.
+pub(super) fn with_error_event(
+    json: bool,
+    run: impl FnOnce() -> Result<Outcome>,
+) -> Result<Outcome> {
+    let result = run();
+    if let (Err(e), true) = (&result, json) {
+        progress::emit(json!({
+            "event": "error",
+            "ok": false,
+            "message": format!("{e:#}"),
+            "exit_code": crate::error::exit_code(e),
+        }));
+    }
+    result
+}
+
 pub(super) fn detect_helm(args: &HelmArgs) -> Result<Helm> {
     Helm::detect(args.helm.as_deref()).map_err(|e| match e {
         HelmError::NotFound(_)

@@ -14,7 +14,8 @@ use serde_json::{json, Value};
 
 use super::shared::{
     announce_target, change_details, change_table, confirm_or_stop, connect_checked, detect_helm,
-    finish_locked, refuse_without_confirmation, release_changes, take_lock, with_runtime,
+    finish_locked, refuse_without_confirmation, release_changes, take_lock, with_error_event,
+    with_runtime,
 };
 use crate::cli::{EventFormat, HelmArgs, UpArgs};
 use crate::cluster::secret;
@@ -29,6 +30,10 @@ use crate::profile::Profile;
 use crate::render::{files, Rendered};
 
 pub fn run(args: UpArgs) -> Result<Outcome> {
+    with_error_event(args.output == EventFormat::Json, || run_up(&args))
+}
+
+fn run_up(args: &UpArgs) -> Result<Outcome> {
     let (profile, rendered) = super::load_and_render(&args.profile)?;
     let timeout = args.timeout.as_std();
     if args.dry_run {
@@ -42,17 +47,9 @@ pub fn run(args: UpArgs) -> Result<Outcome> {
         print_dry_run(&rendered, &helm, &steps, args.output)?;
         return Ok(Outcome::Success);
     }
-    let result = detect_helm(&args.helm).and_then(|helm| {
-        refuse_without_confirmation(args.yes, "up")?;
-        with_runtime(up(&args, &profile, &rendered, helm, timeout))
-    });
-    if let (Err(e), EventFormat::Json) = (&result, args.output) {
-        // A reader of the event stream sees how it ended, failure included.
-        progress::emit(
-            json!({"event": "error", "ok": false, "message": format!("{e:#}"), "exit_code": crate::error::exit_code(e)}),
-        );
-    }
-    result
+    let helm = detect_helm(&args.helm)?;
+    refuse_without_confirmation(args.yes, "up")?;
+    with_runtime(up(args, &profile, &rendered, helm, timeout))
 }
 
 /// `--dry-run` only prints, so it needs no Helm: without one found on PATH it builds the argv for

@@ -42,8 +42,11 @@ pub enum ChartError {
     Format(String),
     #[error("drawing the chart: {0}")]
     Draw(String),
-    #[error("writing `{path}`: {reason}")]
-    Write { path: String, reason: String },
+    #[error("writing `{path}`")]
+    Write {
+        path: String,
+        source: std::io::Error,
+    },
 }
 
 /// One bar: its label, the parts it stacks and the text above it.
@@ -127,9 +130,9 @@ pub fn write(e: &Estimate, path: &Path) -> Result<(), ChartError> {
         "svg"
     };
     let tmp = dir.join(format!(".{name}.{}.tmp.{ext}", std::process::id()));
-    let write_err = |reason: String| ChartError::Write {
+    let write_err = |source: std::io::Error| ChartError::Write {
         path: path.display().to_string(),
-        reason,
+        source,
     };
     let drawn = match format {
         ChartFormat::Svg => {
@@ -139,14 +142,20 @@ pub fn write(e: &Estimate, path: &Path) -> Result<(), ChartError> {
                 &title,
                 &bars,
             )
-            .and_then(|()| std::fs::write(&tmp, svg).map_err(|e| write_err(e.to_string())))
+            .and_then(|()| std::fs::write(&tmp, svg).map_err(write_err))
         }
-        // The bitmap backend encodes and writes the file when the drawing is presented.
-        ChartFormat::Png => draw(
-            BitMapBackend::new(&tmp, SIZE).into_drawing_area(),
-            &title,
-            &bars,
-        ),
+        // The bitmap backend encodes and writes the file when the drawing is presented, and
+        // words its I/O errors as drawing errors: whether the file can be written is checked
+        // first, so that failure reads as it does for SVG.
+        ChartFormat::Png => std::fs::File::create(&tmp)
+            .map_err(write_err)
+            .and_then(|_| {
+                draw(
+                    BitMapBackend::new(&tmp, SIZE).into_drawing_area(),
+                    &title,
+                    &bars,
+                )
+            }),
     };
     if let Err(e) = drawn {
         let _ = std::fs::remove_file(&tmp);
@@ -154,7 +163,7 @@ pub fn write(e: &Estimate, path: &Path) -> Result<(), ChartError> {
     }
     std::fs::rename(&tmp, path).map_err(|e| {
         let _ = std::fs::remove_file(&tmp);
-        write_err(e.to_string())
+        write_err(e)
     })
 }
 

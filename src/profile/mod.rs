@@ -11,6 +11,7 @@ mod validate;
 pub mod workload;
 
 use std::fmt;
+use std::fs;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -188,7 +189,7 @@ fn load_layered(origin: Origin, chain: &mut Vec<Origin>) -> Result<Node, Profile
     };
     let parent = resolve_parent(&origin, &parent_ref);
     chain.push(origin.clone());
-    if chain.contains(&parent) {
+    if chain.iter().any(|o| same_profile(o, &parent)) {
         let cycle: Vec<String> = chain
             .iter()
             .chain(std::iter::once(&parent))
@@ -218,6 +219,18 @@ fn load_layered(origin: Origin, chain: &mut Vec<Origin>) -> Result<Node, Profile
     })?;
     chain.pop();
     Ok(yaml::merge(parent_node, node))
+}
+
+/// Whether two origins are the same profile: files compared by their real path, so that
+/// `sub/../a.yaml` and `./a.yaml` are one (a cycle through them is found, not followed).
+fn same_profile(a: &Origin, b: &Origin) -> bool {
+    match (a, b) {
+        (Origin::File(a), Origin::File(b)) => match (fs::canonicalize(a), fs::canonicalize(b)) {
+            (Ok(a), Ok(b)) => a == b,
+            _ => a == b,
+        },
+        _ => a == b,
+    }
 }
 
 fn append_slos(root: &mut Node, extra: Vec<Node>) {

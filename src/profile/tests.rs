@@ -100,6 +100,17 @@ fn a_file_can_extend_a_relative_path() {
 }
 
 #[test]
+fn a_cycle_through_a_subfolder_is_found_not_followed() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("sub")).unwrap();
+    let c = write(&dir, "c.yaml", "name: c\nextends: sub/d.yaml\n");
+    write(&dir, "sub/d.yaml", "name: d\nextends: ../c.yaml\n");
+    let text = error_text(load_file(&c));
+    assert!(text.contains("cycle"), "{text}");
+    assert!(!text.contains("too long"), "{text}");
+}
+
+#[test]
 fn cyclic_extends_are_refused_with_the_cycle_named() {
     let dir = tempfile::tempdir().unwrap();
     write(&dir, "a.yaml", "name: a\nextends: ./b.yaml\n");
@@ -283,6 +294,17 @@ fn durations_prometheus_cannot_represent_are_refused_at_load() {
     let err = error_text(load(path.to_str().unwrap()));
     assert!(err.contains("long.yaml:2:"), "{err}");
     assert!(err.contains("292y"), "{err}");
+    // More digits than any integer holds: too large as well, not "invalid".
+    let path = write(
+        &dir,
+        "huge.yaml",
+        "name: huge\nmetrics: {retention: 99999999999999999999999d}\n",
+    );
+    let err = error_text(load(path.to_str().unwrap()));
+    assert!(
+        err.contains("huge.yaml:2:") && err.contains("is too large"),
+        "{err}"
+    );
 }
 
 #[test]

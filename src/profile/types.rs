@@ -92,6 +92,9 @@ impl FromStr for Duration {
         if text.is_empty() {
             return Err(invalid());
         }
+        let too_large = || {
+            format!("duration `{text}` is too large: Prometheus durations end at about 292y ({MAX_PROMETHEUS_SECONDS}s)")
+        };
         let mut seconds: u64 = 0;
         let mut digits = String::new();
         for c in text.chars() {
@@ -108,20 +111,23 @@ impl FromStr for Duration {
                 'y' => 31_536_000,
                 _ => return Err(invalid()),
             };
-            let n: u64 = digits.parse().map_err(|_| invalid())?;
+            // Only digits here: a parse failure is an empty number or one beyond u64.
+            let n: u64 = match digits.parse() {
+                Ok(n) => n,
+                Err(_) if digits.is_empty() => return Err(invalid()),
+                Err(_) => return Err(too_large()),
+            };
             seconds = n
                 .checked_mul(unit)
                 .and_then(|s| seconds.checked_add(s))
-                .ok_or_else(|| format!("duration `{text}` is too large"))?;
+                .ok_or_else(too_large)?;
             digits.clear();
         }
         if !digits.is_empty() {
             return Err(invalid());
         }
         if seconds > MAX_PROMETHEUS_SECONDS {
-            return Err(format!(
-                "duration `{text}` is too large: Prometheus durations end at about 292y ({MAX_PROMETHEUS_SECONDS}s)"
-            ));
+            return Err(too_large());
         }
         Ok(Duration {
             seconds,

@@ -41,7 +41,7 @@ fn to_yaml(value: &yaml_serde::Value) -> String {
 pub enum WriteError {
     #[error("{0}")]
     Refused(String),
-    #[error("{path}: {source}")]
+    #[error("cannot write {}", path.display())]
     Io { path: PathBuf, source: io::Error },
 }
 
@@ -57,10 +57,7 @@ impl WriteError {
     pub fn is_bad_input(&self) -> bool {
         match self {
             WriteError::Refused(_) => true,
-            WriteError::Io { source, .. } => matches!(
-                source.kind(),
-                io::ErrorKind::PermissionDenied | io::ErrorKind::ReadOnlyFilesystem
-            ),
+            WriteError::Io { source, .. } => crate::error::is_bad_output_path(source),
         }
     }
 }
@@ -98,7 +95,16 @@ pub fn write(rendered: &Rendered, dir: &Path) -> Result<(), WriteError> {
     let result = write_tree(rendered, &staging).and_then(|()| swap_into_place(&staging, &old, dir));
     let _ = fs::remove_dir_all(&staging);
     let _ = fs::remove_dir_all(&old);
-    result
+    // The staging folders are ours, not the user's: an error inside them is about `dir`.
+    result.map_err(|e| match e {
+        WriteError::Io { path, source } if path.starts_with(&staging) || path.starts_with(&old) => {
+            WriteError::Io {
+                path: dir.to_path_buf(),
+                source,
+            }
+        }
+        other => other,
+    })
 }
 
 fn write_tree(rendered: &Rendered, root: &Path) -> Result<(), WriteError> {
