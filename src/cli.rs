@@ -69,10 +69,26 @@ pub enum TableOrJson {
     Yaml,
 }
 
-/// `-o` of `up` and `down`, which stream one JSON event per line.
+/// `-o` of `up` and `down`: a table for people, or a stream of events for machines (one JSON
+/// object per line, or one YAML document per event).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum EventFormat {
     Table,
+    Json,
+    Yaml,
+}
+
+impl EventFormat {
+    /// Whether the output is the event stream (JSON or YAML), not the table.
+    pub fn is_stream(self) -> bool {
+        self != EventFormat::Table
+    }
+}
+
+/// `-o` of commands that print one document.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum YamlOrJson {
+    Yaml,
     Json,
 }
 
@@ -456,6 +472,8 @@ pub enum ProfileCommand {
     Show {
         /// Built-in name or path
         name: String,
+        #[arg(short, long, value_enum, default_value = "yaml")]
+        output: YamlOrJson,
     },
     /// Validate profiles: schema, cross-field rules and the render lint
     Validate {

@@ -331,6 +331,43 @@ fn every_json_output_has_a_yaml_twin_and_a_short_flag() {
         let yaml: serde_json::Value = yaml_serde::from_slice(&yaml.stdout).unwrap();
         assert_eq!(json, yaml, "{args:?}");
     }
+    // Documents of their own: the same fields in YAML.
+    for args in [
+        &["profile", "show", "production"][..],
+        &[
+            "runbook",
+            "--profile",
+            "production",
+            "--slo",
+            "checkout-latency",
+        ],
+        &["up", "--dry-run", "--profile", "production"],
+    ] {
+        let json = obsctl().args(args).args(["-o", "json"]).output().unwrap();
+        let yaml = obsctl().args(args).args(["-o", "yaml"]).output().unwrap();
+        assert_eq!(yaml.status.code(), Some(0), "{args:?}: {}", stderr(&yaml));
+        let json: serde_json::Value = serde_json::from_slice(&json.stdout)
+            .unwrap_or_else(|e| panic!("{args:?}: {e}: {}", stderr(&json)));
+        let yaml: serde_json::Value = yaml_serde::from_slice(&yaml.stdout).unwrap();
+        assert_eq!(json, yaml, "{args:?}");
+    }
+    // The event stream of `up -o yaml`: one YAML document per event, the last the error.
+    let out = obsctl()
+        .args([
+            "up",
+            "--yes",
+            "-o",
+            "yaml",
+            "--kubeconfig",
+            "/nonexistent/kubeconfig",
+        ])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    let last = text.rsplit("---\n").next().unwrap();
+    let event: serde_json::Value =
+        yaml_serde::from_str(last).unwrap_or_else(|e| panic!("{e}: {text}"));
+    assert_eq!(event["event"], "error", "{text}");
     // `render` keeps `--out` for its folder: no `-o` there to confuse with `--output`.
     obsctl().args(["render", "-o", "x"]).assert().code(2);
 }

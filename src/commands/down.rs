@@ -13,7 +13,7 @@ use super::shared::{
     announce_target, confirm_or_stop, connect_checked, detect_helm, finish_locked,
     refuse_without_confirmation, take_lock, with_error_event, with_runtime,
 };
-use crate::cli::{DownArgs, EventFormat};
+use crate::cli::DownArgs;
 use crate::cluster::claims::{self, Claim};
 use crate::cluster::Target;
 use crate::error::Outcome;
@@ -27,7 +27,8 @@ use crate::render::endpoints::KPS_FULLNAME;
 use crate::render::Rendered;
 
 pub fn run(args: DownArgs) -> Result<Outcome> {
-    with_error_event(args.output == EventFormat::Json, || {
+    progress::set_stream_format(args.output);
+    with_error_event(args.output.is_stream(), || {
         let (profile, rendered) = super::load_and_render(&args.profile)?;
         let helm = detect_helm(&args.helm)?;
         refuse_without_confirmation(args.yes, "down")?;
@@ -56,7 +57,7 @@ async fn down(
     rendered: &Rendered,
     helm: Helm,
 ) -> Result<Outcome> {
-    let json = args.output == EventFormat::Json;
+    let json = args.output.is_stream();
     let ns = rendered.namespace.clone();
     let (client, target, helm) = connect_checked(&args.cluster, profile, helm).await?;
     announce_target(&target, &ns, json);
@@ -78,7 +79,7 @@ async fn locked_down(
     helm: Helm,
     stop: &Interrupt,
 ) -> Result<Outcome> {
-    let json = args.output == EventFormat::Json;
+    let json = args.output.is_stream();
     let ns = rendered.namespace.clone();
 
     let installed: HashSet<String> = {

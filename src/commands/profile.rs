@@ -3,7 +3,7 @@
 use anyhow::{Context, Result};
 use serde_json::json;
 
-use crate::cli::{ProfileCommand, TableOrJson};
+use crate::cli::{ProfileCommand, TableOrJson, YamlOrJson};
 use crate::error::{Outcome, UsageError};
 use crate::output::{print_document, Table};
 use crate::profile::{self, builtin_names};
@@ -11,7 +11,7 @@ use crate::profile::{self, builtin_names};
 pub fn run(cmd: ProfileCommand) -> Result<Outcome> {
     match cmd {
         ProfileCommand::List { output } => list(output),
-        ProfileCommand::Show { name } => show(&name),
+        ProfileCommand::Show { name, output } => show(&name, output),
         ProfileCommand::Validate { files } => validate(&files),
     }
 }
@@ -49,12 +49,9 @@ fn list(output: TableOrJson) -> Result<Outcome> {
     Ok(Outcome::Success)
 }
 
-fn show(name: &str) -> Result<Outcome> {
+fn show(name: &str, output: YamlOrJson) -> Result<Outcome> {
     let loaded = super::load_profile(name)?;
-    print!(
-        "{}",
-        yaml_serde::to_string(&loaded.stack).context("serializing the profile")?
-    );
+    print_document(output == YamlOrJson::Yaml, &loaded.stack).context("printing the profile")?;
     Ok(Outcome::Success)
 }
 

@@ -30,7 +30,8 @@ use crate::profile::Profile;
 use crate::render::{files, Rendered};
 
 pub fn run(args: UpArgs) -> Result<Outcome> {
-    with_error_event(args.output == EventFormat::Json, || run_up(&args))
+    progress::set_stream_format(args.output);
+    with_error_event(args.output.is_stream(), || run_up(&args))
 }
 
 fn run_up(args: &UpArgs) -> Result<Outcome> {
@@ -84,7 +85,7 @@ async fn up(
     helm: Helm,
     timeout: Duration,
 ) -> Result<Outcome> {
-    let json = args.output == EventFormat::Json;
+    let json = args.output.is_stream();
     let (client, target, helm) = connect_checked(&args.cluster, profile, helm).await?;
     announce_target(&target, &rendered.namespace, json);
     let (namespace_objects, manifest_objects) = split_manifests(rendered)?;
@@ -128,7 +129,7 @@ async fn locked_up(
     timeout: Duration,
     stop: &Interrupt,
 ) -> Result<Outcome> {
-    let json = args.output == EventFormat::Json;
+    let json = args.output.is_stream();
     let Locked {
         client,
         target,
@@ -291,8 +292,8 @@ fn print_dry_run(
     steps: &[Step],
     format: EventFormat,
 ) -> Result<()> {
-    if format == EventFormat::Json {
-        output::print_json(&json!({"steps": steps}))?;
+    if format.is_stream() {
+        output::print_document(format == EventFormat::Yaml, &json!({"steps": steps}))?;
         return Ok(());
     }
     println!(

@@ -104,7 +104,20 @@ impl Reporter for Plain {
 /// One JSON object per line: `{"ts", "event", …}`.
 pub struct JsonLines;
 
-/// Prints one JSON event line on stdout, with a `ts` field first.
+/// Whether events are written as YAML documents instead of JSON lines: chosen once per run by
+/// `-o`, before the first event.
+static YAML_EVENTS: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Sets the event stream's format for this run (`-o json`: JSON lines, `-o yaml`: documents).
+pub fn set_stream_format(format: crate::cli::EventFormat) {
+    YAML_EVENTS.store(
+        format == crate::cli::EventFormat::Yaml,
+        std::sync::atomic::Ordering::Relaxed,
+    );
+}
+
+/// Prints one event on stdout, with a `ts` field first: a JSON line, or a YAML document
+/// (`---` first, so a reader splits the stream as it arrives).
 pub fn emit(value: serde_json::Value) {
     let mut line = serde_json::Map::new();
     line.insert("ts".into(), now_millis().into());
@@ -112,8 +125,13 @@ pub fn emit(value: serde_json::Value) {
         line.extend(fields.into_iter().filter(|(k, _)| k != "ts"));
     }
     let mut out = std::io::stdout().lock();
-    let _ = serde_json::to_writer(&mut out, &line);
-    let _ = writeln!(out);
+    if YAML_EVENTS.load(std::sync::atomic::Ordering::Relaxed) {
+        let _ = writeln!(out, "---");
+        let _ = yaml_serde::to_writer(&mut out, &line);
+    } else {
+        let _ = serde_json::to_writer(&mut out, &line);
+        let _ = writeln!(out);
+    }
     let _ = out.flush();
 }
 
