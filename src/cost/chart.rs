@@ -172,7 +172,9 @@ fn whole_dollars(x: f64) -> String {
     usd(x.round()).trim_end_matches(".00").to_string()
 }
 
-const COLORS: [RGBColor; 10] = [
+/// One per cost category (the built-in catalog and components have 12 today); white text
+/// reads on each.
+const COLORS: [RGBColor; 16] = [
     RGBColor(31, 119, 180),
     RGBColor(255, 127, 14),
     RGBColor(44, 160, 44),
@@ -183,7 +185,43 @@ const COLORS: [RGBColor; 10] = [
     RGBColor(127, 127, 127),
     RGBColor(188, 189, 34),
     RGBColor(23, 190, 207),
+    RGBColor(0, 0, 128),
+    RGBColor(128, 0, 0),
+    RGBColor(0, 128, 128),
+    RGBColor(128, 128, 0),
+    RGBColor(75, 0, 130),
+    RGBColor(205, 92, 0),
 ];
+
+/// Every segment name of the bars, in order of first appearance: one colour per cost category,
+/// the same across vendors (`logs` is one colour on every bar).
+pub fn categories(bars: &[Bar]) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for (name, _) in bars.iter().flat_map(|b| &b.segments) {
+        if !out.contains(name) {
+            out.push(name.clone());
+        }
+    }
+    out
+}
+
+/// The bars' axis: logarithmic, because the self-hosted storage bill is two or three orders of
+/// magnitude below the vendors' and vanishes on a linear one. From $1 (or the smallest part)
+/// to above the tallest bar, with room for the totals.
+fn axis(bars: &[Bar]) -> (f64, f64) {
+    let totals = bars
+        .iter()
+        .map(|b| b.segments.iter().map(|(_, x)| x).sum::<f64>());
+    let max = totals.clone().fold(0.0, f64::max);
+    let min = totals.filter(|t| *t > 0.0).fold(f64::INFINITY, f64::min);
+    let bottom = if min.is_finite() {
+        10f64.powf((min / 2.0).log10().floor()).min(1.0)
+    } else {
+        1.0
+    };
+    let top = if max > 0.0 { max * 3.0 } else { 10.0 };
+    (bottom, top.max(bottom * 10.0))
+}
 
 fn draw<DB: DrawingBackend>(
     root: DrawingArea<DB, Shift>,
@@ -193,25 +231,28 @@ fn draw<DB: DrawingBackend>(
     let err =
         |e: plotters::drawing::DrawingAreaErrorKind<DB::ErrorType>| ChartError::Draw(e.to_string());
     root.fill(&WHITE).map_err(err)?;
-    let max = bars
-        .iter()
-        .map(|b| b.segments.iter().map(|(_, x)| x).sum::<f64>())
-        .fold(0.0, f64::max);
-    let top = if max > 0.0 { max * 1.12 } else { 1.0 };
+    let categories = categories(bars);
+    let color_of = |name: &str| {
+        let k = categories.iter().position(|c| c == name).unwrap_or(0);
+        COLORS[k % COLORS.len()]
+    };
+    let (bottom, top) = axis(bars);
     let n = bars.len().max(1) as f64;
-    let mut chart = ChartBuilder::on(&root)
+    // The legend takes a column on the right: one row per category.
+    let (plot, legend) = root.split_horizontally(SIZE.0 - 200);
+    let mut chart = ChartBuilder::on(&plot)
         .caption(title, ("sans-serif", 24))
         .margin(20)
         .x_label_area_size(50)
         .y_label_area_size(90)
-        .build_cartesian_2d(0f64..n, 0f64..top)
+        .build_cartesian_2d(0f64..n, (bottom..top).log_scale())
         .map_err(err)?;
     chart
         .configure_mesh()
         .disable_x_mesh()
         .max_light_lines(0)
         .x_labels(0)
-        .y_desc("USD per month")
+        .y_desc("USD per month (log scale)")
         .y_label_formatter(&|y| whole_dollars(*y))
         .label_style(("sans-serif", 14))
         .draw()
@@ -219,49 +260,75 @@ fn draw<DB: DrawingBackend>(
 
     let small =
         TextStyle::from(("sans-serif", 12).into_font()).pos(Pos::new(HPos::Center, VPos::Center));
-    let label_style =
-        TextStyle::from(("sans-serif", 14).into_font()).pos(Pos::new(HPos::Center, VPos::Top));
     let total_style =
         TextStyle::from(("sans-serif", 15).into_font()).pos(Pos::new(HPos::Center, VPos::Bottom));
+    let (plot_w, _) = plot.dim_in_pixel();
+    let slot = (plot_w as f64 - 130.0) / n;
     for (i, bar) in bars.iter().enumerate() {
         let (x0, x1) = (i as f64 + 0.15, i as f64 + 0.85);
-        let mut y = 0.0;
-        for (k, (name, value)) in bar.segments.iter().enumerate() {
-            let color = COLORS[k % COLORS.len()];
+        let mut y = 0f64;
+        for (name, value) in &bar.segments {
+            // Stacked in dollars from the axis' floor: on a log axis the lower parts look
+            // taller than their share, so each part's figure is written in it when it fits.
+            let (from, to) = (y.max(bottom), (y + value).max(bottom));
             chart
                 .draw_series(std::iter::once(Rectangle::new(
-                    [(x0, y), (x1, y + value)],
-                    color.filled(),
+                    [(x0, from), (x1, to)],
+                    color_of(name).filled(),
                 )))
                 .map_err(err)?;
             // Name the part inside it when it is tall and wide enough to read.
-            let (left, bottom) = chart.backend_coord(&(x0, y));
-            let (right, upper) = chart.backend_coord(&(x1, y + value));
-            let text = format!("{name} {}", whole_dollars(*value));
-            if bottom - upper >= 16 && (text.chars().count() as i32) * 6 <= right - left {
-                root.draw(&Text::new(
+            let (left, lower) = chart.backend_coord(&(x0, from));
+            let (right, upper) = chart.backend_coord(&(x1, to));
+            let text = whole_dollars(*value);
+            if lower - upper >= 16 && (text.chars().count() as i32) * 7 <= right - left {
+                plot.draw(&Text::new(
                     text,
-                    ((left + right) / 2, (bottom + upper) / 2),
+                    ((left + right) / 2, (lower + upper) / 2),
                     small.color(&WHITE),
                 ))
                 .map_err(err)?;
             }
             y += value;
         }
-        let (center, base) = chart.backend_coord(&(i as f64 + 0.5, 0.0));
-        let (_, summit) = chart.backend_coord(&(i as f64 + 0.5, y));
-        root.draw(&Text::new(
+        let (center, base) = chart.backend_coord(&(i as f64 + 0.5, bottom));
+        let (_, summit) = chart.backend_coord(&(i as f64 + 0.5, y.max(bottom)));
+        plot.draw(&Text::new(
             bar.total.clone(),
             (center, summit - 4),
             total_style.clone(),
         ))
         .map_err(err)?;
-        root.draw(&Text::new(
+        // A label wider than its slot gets a smaller font, so it never runs into the next one.
+        let size = if bar.label.chars().count() as f64 * 7.5 > slot {
+            11
+        } else {
+            14
+        };
+        let label_style = TextStyle::from(("sans-serif", size).into_font())
+            .pos(Pos::new(HPos::Center, VPos::Top));
+        plot.draw(&Text::new(
             bar.label.clone(),
             (center, base + 8),
-            label_style.clone(),
+            label_style,
         ))
         .map_err(err)?;
+    }
+    let legend_text = TextStyle::from(("sans-serif", 13).into_font());
+    legend
+        .draw(&Text::new("cost category", (10, 60), legend_text.clone()))
+        .map_err(err)?;
+    for (k, name) in categories.iter().enumerate() {
+        let y = 84 + 22 * k as i32;
+        legend
+            .draw(&Rectangle::new(
+                [(10, y), (24, y + 14)],
+                color_of(name).filled(),
+            ))
+            .map_err(err)?;
+        legend
+            .draw(&Text::new(name.clone(), (32, y), legend_text.clone()))
+            .map_err(err)?;
     }
     let footnote = "self-hosted: storage only (volumes and buckets); vendors: list prices from the pricing catalog";
     root.draw(&Text::new(
@@ -272,4 +339,47 @@ fn draw<DB: DrawingBackend>(
     .map_err(err)?;
     root.present().map_err(err)?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn production_bars() -> Vec<Bar> {
+        let profile = crate::profile::load("production").unwrap();
+        let rendered = crate::render::render(&profile).unwrap();
+        let catalog = crate::cost::catalog::Catalog::builtin();
+        bars(&crate::cost::estimate(&profile, &rendered, &catalog).unwrap())
+    }
+
+    #[test]
+    fn one_colour_per_category_across_every_bar() {
+        let bars = production_bars();
+        let categories = categories(&bars);
+        // Every part of every bar has a category, and no two categories share a colour.
+        for (name, _) in bars.iter().flat_map(|b| &b.segments) {
+            assert!(categories.contains(name), "{name}");
+        }
+        assert!(categories.len() <= COLORS.len(), "{categories:?}");
+        let logs = categories.iter().filter(|c| c.as_str() == "logs").count();
+        assert_eq!(logs, 1, "self-hosted and vendor logs are one category");
+    }
+
+    #[test]
+    fn the_log_axis_shows_the_smallest_bar_and_the_tallest() {
+        let bars = production_bars();
+        let totals: Vec<f64> = bars
+            .iter()
+            .map(|b| b.segments.iter().map(|(_, x)| x).sum())
+            .collect();
+        let (bottom, top) = axis(&bars);
+        let smallest = totals.iter().cloned().fold(f64::INFINITY, f64::min);
+        let tallest = totals.iter().cloned().fold(0.0, f64::max);
+        // The self-hosted bar ($17) rises at least a decade above the floor; the totals fit.
+        assert!(
+            smallest / bottom >= 10.0,
+            "{smallest} over a floor of {bottom}"
+        );
+        assert!(top > tallest * 2.0, "{top} vs {tallest}");
+    }
 }
