@@ -311,3 +311,38 @@ async fn piped_output_is_one_plain_line_per_check() {
     );
     assert!(!stdout.contains('\x1b'), "no terminal escapes in a pipe");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_api_server_that_refuses_is_named_with_its_address() {
+    let dir = tempfile::tempdir().unwrap();
+    let kubeconfig = dir.path().join("kubeconfig");
+    // Port 1 on loopback: nothing listens, the connection is refused at once.
+    std::fs::write(
+        &kubeconfig,
+        "apiVersion: v1\nkind: Config\ncurrent-context: c\nclusters: [{name: k, cluster: {server: 'https://127.0.0.1:1'}}]\nusers: [{name: u, user: {token: t}}]\ncontexts: [{name: c, context: {cluster: k, user: u}}]\n",
+    )
+    .unwrap();
+    let (code, report, stderr, _) = tokio::task::block_in_place(|| {
+        run_verify(
+            &[
+                "--only".into(),
+                "workloads".into(),
+                "--timeout".into(),
+                "5s".into(),
+                "--kubeconfig".into(),
+                kubeconfig.display().to_string(),
+            ],
+            &[],
+        )
+    });
+    assert_eq!(code, 1, "{stderr}");
+    let text = check(&report, "workloads/ready")["detail"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(
+        text.starts_with("Kubernetes API at https://127.0.0.1:1: ")
+            && text.contains("connection refused"),
+        "{text}"
+    );
+}

@@ -59,6 +59,15 @@ fn transport_kind(text: &str) -> Option<&'static str> {
             "TLS failed: the API server's certificate is not trusted",
         ),
         ("tls", "TLS handshake with the API server failed"),
+        // rustls' words for a server that answers plain HTTP on a TLS address.
+        (
+            "invalidcontenttype",
+            "TLS handshake with the API server failed: it answers plain HTTP",
+        ),
+        (
+            "corrupt message",
+            "TLS handshake with the API server failed: it answers plain HTTP",
+        ),
         ("timed out", "the API server did not answer in time"),
         ("deadline", "the API server did not answer in time"),
     ]
@@ -488,6 +497,24 @@ pub async fn delete_pod(client: Client, namespace: &str, name: &str) -> Result<(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn transport_failures_are_named_by_kind() {
+        let kind = |text: &str| transport_kind(text).unwrap_or("unclassified");
+        assert!(kind(
+            "error trying to connect: tcp connect error: Connection refused (os error 111)"
+        )
+        .starts_with("connection refused"));
+        assert!(
+            kind("error trying to connect: dns error: failed to lookup address information")
+                .starts_with("DNS lookup")
+        );
+        assert!(kind("invalid peer certificate: UnknownIssuer").starts_with("TLS failed"));
+        assert!(kind("received corrupt message of type InvalidContentType")
+            .ends_with("it answers plain HTTP"));
+        assert!(kind("operation timed out").starts_with("the API server did not answer"));
+        assert_eq!(kind("something else"), "unclassified");
+    }
 
     fn taint(key: &str, effect: &str) -> Taint {
         Taint {

@@ -248,7 +248,8 @@ async fn follow_marker(
                 Ok(Ok(p)) => p,
                 Ok(Err(e)) => {
                     return Attempt::Failed(format!(
-                        "Kubernetes API: reading pod {ns}/{name}: {}",
+                        "{}: reading pod {ns}/{name}: {}",
+                        ctx.api_name(),
                         workloads::describe(&e)
                     ))
                 }

@@ -108,6 +108,8 @@ pub(crate) struct Ctx {
     urls: Urls,
     cluster_access: ClusterAccess,
     cluster: OnceCell<Result<kube::Client, String>>,
+    /// The API server's address, once connected through a kubeconfig.
+    cluster_url: std::sync::OnceLock<String>,
     endpoints: [OnceCell<Result<Endpoint, String>>; Target::COUNT],
     /// Kept alive for the run; dropping one stops its listener.
     forwards: Mutex<Vec<PortForward>>,
@@ -127,6 +129,7 @@ impl Ctx {
             urls: inputs.urls,
             cluster_access: inputs.cluster,
             cluster: OnceCell::new(),
+            cluster_url: std::sync::OnceLock::new(),
             endpoints: Default::default(),
             forwards: Mutex::new(Vec::new()),
             env_credentials: inputs.grafana_credentials,
@@ -152,12 +155,21 @@ impl Ctx {
                     Some(k) => crate::cluster::workloads::describe(k),
                     None => e.to_string(),
                 };
-                Err(format!("Kubernetes API: {what}: {text}"))
+                Err(format!("{}: {what}: {text}", self.api_name()))
             }
             Err(_) => Err(format!(
-                "Kubernetes API: {what}: no answer within {}",
+                "{}: {what}: no answer within {}",
+                self.api_name(),
                 self.timeout_text()
             )),
+        }
+    }
+
+    /// `Kubernetes API at https://10.0.0.1:6443` when the address is known.
+    pub fn api_name(&self) -> String {
+        match self.cluster_url.get() {
+            Some(url) => format!("Kubernetes API at {}", url.trim_end_matches('/')),
+            None => "Kubernetes API".into(),
         }
     }
 
@@ -166,7 +178,13 @@ impl Ctx {
         self.cluster
             .get_or_init(|| async {
                 match tokio::time::timeout_at(self.deadline, self.cluster_access.connect()).await {
-                    Ok(result) => result,
+                    Ok(Ok((client, url))) => {
+                        if let Some(url) = url {
+                            let _ = self.cluster_url.set(url);
+                        }
+                        Ok(client)
+                    }
+                    Ok(Err(e)) => Err(e),
                     Err(_) => Err(format!(
                         "connecting to the cluster took longer than {}",
                         self.timeout_text()

@@ -81,13 +81,14 @@ impl fmt::Debug for ClusterAccess {
 }
 
 impl ClusterAccess {
-    pub async fn connect(&self) -> Result<kube::Client, String> {
+    /// The client, and the API server's address when the kubeconfig names it (for messages).
+    pub async fn connect(&self) -> Result<(kube::Client, Option<String>), String> {
         match self {
-            ClusterAccess::Client(client) => Ok(client.clone()),
+            ClusterAccess::Client(client) => Ok((client.clone(), None)),
             ClusterAccess::Kubeconfig { path, context } => {
                 crate::cluster::connect(path.as_deref(), context.as_deref())
                     .await
-                    .map(|(client, _)| client)
+                    .map(|(client, target)| (client, Some(target.cluster_url)))
                     .map_err(|e| chain_text(&e))
             }
         }
