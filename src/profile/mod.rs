@@ -84,7 +84,12 @@ impl Origin {
     fn display(&self) -> String {
         match self {
             Origin::Builtin(name) => format!("stacks/{name}.yaml"),
-            Origin::File(path) => path.display().to_string(),
+            // `./a.yaml` reads as `a.yaml`, as the profiles it extends are shown.
+            Origin::File(path) => path
+                .strip_prefix(".")
+                .unwrap_or(path)
+                .display()
+                .to_string(),
         }
     }
 

@@ -454,7 +454,7 @@ pub mod optional_quantity {
             de::Error::custom(if text.chars().any(|c| c.is_ascii_digit()) {
                 e
             } else {
-                format!("invalid size `{text}`: expected a size such as `10Gi`, or `none` for no volume")
+                format!("invalid size `{text}`: expected a size such as `10Gi`, or `none` (or `null`) for no volume")
             })
         })
     }
