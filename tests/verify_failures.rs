@@ -322,27 +322,32 @@ async fn an_api_server_that_refuses_is_named_with_its_address() {
         "apiVersion: v1\nkind: Config\ncurrent-context: c\nclusters: [{name: k, cluster: {server: 'https://127.0.0.1:1'}}]\nusers: [{name: u, user: {token: t}}]\ncontexts: [{name: c, context: {cluster: k, user: u}}]\n",
     )
     .unwrap();
-    let (code, report, stderr, _) = tokio::task::block_in_place(|| {
-        run_verify(
-            &[
-                "--only".into(),
-                "workloads".into(),
-                "--timeout".into(),
-                "5s".into(),
-                "--kubeconfig".into(),
-                kubeconfig.display().to_string(),
-            ],
-            &[],
-        )
-    });
-    assert_eq!(code, 1, "{stderr}");
-    let text = check(&report, "workloads/ready")["detail"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    // One error before any check runs (not one failure per check), exit 1: the kubeconfig is
+    // fine, the cluster does not answer.
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_obsctl"))
+        .args([
+            "verify",
+            "--output",
+            "json",
+            "--only",
+            "workloads,prometheus",
+        ])
+        .arg("--kubeconfig")
+        .arg(&kubeconfig)
+        .env_remove("OBSCTL_PROFILE")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
     assert!(
-        text.starts_with("Kubernetes API at https://127.0.0.1:1: ")
-            && text.contains("connection refused"),
-        "{text}"
+        stderr.contains(
+            "the Kubernetes API at https://127.0.0.1:1 does not answer: connection refused"
+        ),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("verify reaches workloads, prometheus through the cluster"),
+        "{stderr}"
     );
 }

@@ -137,3 +137,21 @@ pub async fn connect(
         .with_context(|| format!("building a client for {}", target.cluster_url))?;
     Ok((client, target))
 }
+
+/// Whether the API server answers at all: any HTTP answer (even a 403 or 404) is an answer; a
+/// refused connection, a failed DNS lookup or TLS handshake, or silence within `within` is not.
+/// Returns what went wrong, in an operator's words, with the server's address.
+pub async fn unreachable(client: &Client, target: &Target, within: Duration) -> Option<String> {
+    let url = target.cluster_url.trim_end_matches('/');
+    match tokio::time::timeout(within, client.apiserver_version()).await {
+        Ok(Ok(_)) | Ok(Err(kube::Error::Api(_))) => None,
+        Ok(Err(e)) => Some(format!(
+            "the Kubernetes API at {url} does not answer: {}",
+            super::workloads::describe(&e)
+        )),
+        Err(_) => Some(format!(
+            "the Kubernetes API at {url} did not answer within {}s",
+            within.as_secs()
+        )),
+    }
+}

@@ -10,4 +10,4 @@ pub mod port_forward;
 pub mod secret;
 pub mod workloads;
 
-pub use client::{connect, load_kubeconfig, KubeconfigError, Target};
+pub use client::{connect, load_kubeconfig, unreachable, KubeconfigError, Target};

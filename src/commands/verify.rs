@@ -175,5 +175,24 @@ fn preflight_cluster(
         args.cluster.context.is_some(),
     )
     .map_err(|e| UsageError(e.to_string()))?;
+    // One error when the API server does not answer, not the same failure from every check
+    // that needs it. Not bad input: the kubeconfig is fine, the cluster is not there (exit 1).
+    let (path, context) = (
+        args.cluster.kubeconfig.as_deref(),
+        args.cluster.context.as_deref(),
+    );
+    let down = super::shared::with_runtime(async {
+        let (client, target) = crate::cluster::connect(path, context).await?;
+        Ok(crate::cluster::unreachable(&client, &target, API_PROBE_TIMEOUT).await)
+    })?;
+    if let Some(why) = down {
+        anyhow::bail!(
+            "verify reaches {} through the cluster, and {why}",
+            names.join(", ")
+        );
+    }
     Ok(())
 }
+
+/// How long the API server has to answer the first request before verify gives up on it.
+const API_PROBE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);

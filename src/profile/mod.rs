@@ -85,11 +85,7 @@ impl Origin {
         match self {
             Origin::Builtin(name) => format!("stacks/{name}.yaml"),
             // `./a.yaml` reads as `a.yaml`, as the profiles it extends are shown.
-            Origin::File(path) => path
-                .strip_prefix(".")
-                .unwrap_or(path)
-                .display()
-                .to_string(),
+            Origin::File(path) => path.strip_prefix(".").unwrap_or(path).display().to_string(),
         }
     }
 
