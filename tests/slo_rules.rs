@@ -46,6 +46,16 @@ slos:
       latency:
         metric: http_request_duration_seconds{job="search"}
         threshold: 0.5
+  - name: guarded
+    service: batch
+    objective: 99.9
+    window: 30d
+    indicator:
+      ratio:
+        errors: http_requests_total{job="batch",code=~"5.."}
+        total: http_requests_total{job="batch"}
+    alerting:
+      minEvents: 100
 "#;
 
 struct Fixture {
@@ -148,8 +158,8 @@ fn promtool_check_accepts_the_rules() {
         "{stdout}{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    // 3 SLOs × (10 recording rules + 4 alerts).
-    assert!(stdout.contains("SUCCESS: 42 rules found"), "{stdout}");
+    // 4 SLOs × (10 recording rules + 4 alerts).
+    assert!(stdout.contains("SUCCESS: 56 rules found"), "{stdout}");
 }
 
 #[test]
@@ -382,4 +392,54 @@ fn rules_files_are_written_whole_and_stable() {
         .collect();
     assert!(leftovers.is_empty(), "{leftovers:?}");
     assert!(Path::new(&f.path("rules.yml")).is_file());
+}
+
+fn batch_traffic(ok: &[(f64, usize)], errors: &[(f64, usize)]) -> Vec<Value> {
+    vec![
+        series(
+            r#"http_requests_total{job="batch",code="200"}"#,
+            counter(ok),
+        ),
+        series(
+            r#"http_requests_total{job="batch",code="500"}"#,
+            counter(errors),
+        ),
+    ]
+}
+
+#[test]
+fn a_minimum_of_events_keeps_a_single_failure_at_low_traffic_from_paging() {
+    let f = Fixture::new();
+    // One failure among 3 requests (a 33% error ratio, 333× the budget) at minute 100: below
+    // `minEvents: 100` in every long window, nothing fires. The same ratio at 10,000 requests an
+    // hour pages.
+    let sparse = batch_traffic(
+        &[(0.0, 100), (1.0, 2), (0.0, 30)],
+        &[(0.0, 101), (1.0, 1), (0.0, 30)],
+    );
+    let busy = batch_traffic(&[(111.0, 100), (111.0, 30)], &[(0.0, 100), (56.0, 30)]);
+    f.promtool_test(
+        "min-events",
+        json!([
+            {
+                "interval": "1m",
+                "input_series": sparse,
+                "promql_expr_test": [
+                    // Without the guard the 5m and 1h ratios are far above 1.44% here.
+                    {"expr": "slo:error_ratio:window5m{slo=\"guarded\"} > 0.0144",
+                     "eval_time": "104m", "exp_samples": [{"labels": "slo:error_ratio:window5m{slo=\"guarded\"}", "value": 0.3333333333333333}]},
+                    firing("guarded", 104, &[]),
+                    firing("guarded", 110, &[]),
+                ],
+            },
+            {
+                "interval": "1m",
+                "input_series": busy,
+                "promql_expr_test": [
+                    firing("guarded", 99, &[]),
+                    firing("guarded", 106, &[("critical", "1h"), ("critical", "6h"), ("warning", "1d"), ("warning", "3d")]),
+                ],
+            },
+        ]),
+    );
 }

@@ -160,6 +160,10 @@ pub struct Alerting {
     /// Warning (ticket) tiers.
     #[serde(default = "yes")]
     pub ticket: bool,
+    /// A tier fires only once its long window saw at least this many events: at low traffic a
+    /// single failure is a huge error ratio, and no reason to page. Off when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub min_events: Option<u64>,
 }
 
 impl Default for Alerting {
@@ -169,6 +173,7 @@ impl Default for Alerting {
             labels: Labels::new(),
             page: true,
             ticket: true,
+            min_events: None,
         }
     }
 }

@@ -37,6 +37,8 @@ pub struct Explanation {
     /// With a number of requests per window: how many may fail.
     pub allowed_bad_events: Option<u128>,
     pub requests: Option<u64>,
+    /// `alerting.minEvents`: the fewest events a tier's long window must see before it fires.
+    pub min_events: Option<u64>,
     pub tiers: Vec<TierFigures>,
 }
 
@@ -122,6 +124,7 @@ pub fn explain(
         allowed_bad_events: requests
             .map(|n| (Exact::int(i128::from(n)) * budget).floor().max(0) as u128),
         requests,
+        min_events: None,
         tiers,
     }
 }
@@ -136,6 +139,7 @@ pub fn explain_slo(slo: &Slo, requests: Option<u64>) -> Explanation {
         &tiers,
         requests,
     );
+    e.min_events = slo.alerting.min_events;
     if let Some(calendar) = slo.window.period() {
         let days: &[u64] = match calendar {
             Calendar::Month => &[28, 29, 30, 31],
@@ -176,6 +180,8 @@ pub struct ExplanationJson {
     period_budget_minutes: Option<std::collections::BTreeMap<String, f64>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     allowed_bad_events: Option<u128>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    min_events: Option<u64>,
     tiers: Vec<TierJson>,
 }
 
@@ -195,6 +201,34 @@ struct TierJson {
 }
 
 impl Explanation {
+    /// What `minEvents` means for one tier: the traffic its long window needs, and with
+    /// `--requests`, whether the service has it.
+    fn min_events_text(&self, min: u64, long: &Duration) -> String {
+        let long_minutes = Exact::ratio(i128::from(long.as_secs()), 60);
+        let per_minute = Exact::int(i128::from(min)) / long_minutes;
+        let mut text = format!(
+            "    and only once the last {long} saw at least {min} events ({} a minute on average)",
+            per_minute.decimal(2)
+        );
+        if let Some(n) = self.requests {
+            let window_minutes = Exact::ratio(i128::from(self.window.as_secs()), 60);
+            let rate = Exact::int(i128::from(n)) / window_minutes;
+            let seen = (rate * long_minutes).floor().max(0);
+            let verdict = if seen >= i128::from(min) {
+                "it can fire"
+            } else {
+                "it never fires at this traffic"
+            };
+            text.push_str(&format!(
+                ": at the --requests rate of {} a minute, the {long} window sees about {}, so {verdict}",
+                rate.decimal(2),
+                thousands(seen as u128)
+            ));
+        }
+        text.push('\n');
+        text
+    }
+
     pub fn to_json(&self) -> ExplanationJson {
         ExplanationJson {
             name: self.name.clone(),
@@ -213,6 +247,7 @@ impl Explanation {
                     .collect()
             }),
             allowed_bad_events: self.allowed_bad_events,
+            min_events: self.min_events,
             tiers: self
                 .tiers
                 .iter()
@@ -306,6 +341,9 @@ impl Explanation {
                     t.workbook_detection_minutes.map(minutes_text).unwrap_or_default(),
                     t.reset_minutes.map(float_minutes_text).unwrap_or_default(),
                 ));
+                if let Some(min) = self.min_events {
+                    out.push_str(&self.min_events_text(min, &long));
+                }
             } else {
                 out.push_str(&format!(
                     "  {} at {}×: can never fire: it needs more than {}% of events to fail, and at most 100% can; obsctl leaves it out of the rules\n",
@@ -445,5 +483,28 @@ mod tests {
         assert_eq!(thousands(999), "999");
         assert_eq!(minutes_text(Exact::ratio(432, 10)), "43m12s");
         assert_eq!(minutes_text(Exact::int(60 * 24 * 2)), "2d");
+    }
+
+    #[test]
+    fn min_events_says_whether_the_traffic_can_fire_each_tier() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("p.yaml");
+        std::fs::write(
+            &path,
+            "name: t\nmetrics: {retention: 30d}\nslos:\n  - name: b\n    service: b\n    objective: 99.9\n    window: 30d\n    indicator:\n      ratio:\n        errors: e{c=\"5\"}\n        total: e\n    alerting: {minEvents: 100}\n",
+        )
+        .unwrap();
+        let stack = crate::profile::load_file(&path).unwrap().stack;
+        // 43,200 requests per 30d: one a minute, 60 in the 1h window, 360 in the 6h one.
+        let text = explain_slo(&stack.slos[0], Some(43_200)).text();
+        assert!(text.contains("and only once the last 1h saw at least 100 events (1.67 a minute on average): at the --requests rate of 1 a minute, the 1h window sees about 60, so it never fires at this traffic"), "{text}");
+        assert!(
+            text.contains("the 6h window sees about 360, so it can fire"),
+            "{text}"
+        );
+        assert_eq!(
+            explain_slo(&stack.slos[0], None).to_json().min_events,
+            Some(100)
+        );
     }
 }

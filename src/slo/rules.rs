@@ -140,11 +140,19 @@ fn alert(stack: &Stack, slo: &Slo, tier: &Tier) -> Rule {
     let m = matcher(slo);
     let (long, short) = (tier.long_window(), tier.short_window());
     // Divided by the budget, the alert's value is the long window's burn rate, for the text.
-    let expr = format!(
+    let mut expr = format!(
         "({long_ratio}{m} > {threshold} and {short_ratio}{m} > {threshold}) / {budget}",
         long_ratio = ratio_metric(&long),
         short_ratio = ratio_metric(&short),
     );
+    if let Some(min) = slo.alerting.min_events {
+        // The long window's events, counted from the source counters: the recorded 5m
+        // increases cannot count them without knowing the evaluation interval, and their mean
+        // scaled to the window overcounts while the history is shorter than it. A raw scan,
+        // paid only by SLOs that ask for the guard.
+        let w = format_seconds(long.as_secs());
+        expr.push_str(&format!(" and on() {} >= {min}", total_expr(slo, &w)));
+    }
     let mut labels = slo.alerting.labels.clone();
     labels.extend([
         ("slo".to_string(), slo.name.to_string()),

@@ -228,6 +228,13 @@ fn check_stack_fit(stack: &Stack, out: &mut Findings) {
 }
 
 fn check_slo(i: usize, slo: &Slo, out: &mut Findings) {
+    if slo.alerting.min_events == Some(0) {
+        out.add(
+            i,
+            &["alerting", "minEvents"],
+            "0 events is no guard: give the fewest events a tier's long window must see before it fires, e.g. `100`, or leave it out".into(),
+        );
+    }
     if slo.service.trim().is_empty() {
         out.add(
             i,
@@ -679,6 +686,27 @@ mod tests {
             "    objective: 80\n    window: 30d\n{RATIO}    alerting: {{page: false}}\n"
         ));
         assert!(load_text(&ok).is_ok());
+    }
+
+    #[test]
+    fn min_events_is_a_positive_count_at_its_position() {
+        let with = |value: &str| {
+            slo(&format!(
+                "    objective: 99.9\n    window: 30d\n{RATIO}    alerting:\n      minEvents: {value}\n"
+            ))
+        };
+        // Line 14 is `minEvents:`; its value starts at column 18.
+        let e = error(&with("0"));
+        assert!(
+            e.starts_with("p.yaml:14:18: `slos[0].alerting.minEvents`: 0 events is no guard"),
+            "{e}"
+        );
+        let e = error(&with("many"));
+        assert!(
+            e.starts_with("p.yaml:14:18: `slos[0].alerting.minEvents`"),
+            "{e}"
+        );
+        assert!(load_text(&with("100")).is_ok());
     }
 
     #[test]
