@@ -1,3 +1,5 @@
+//! Runbook tests: impact arithmetic, links that resolve, Explore links that decode, goldens.
+
 use std::collections::BTreeSet;
 
 use super::*;

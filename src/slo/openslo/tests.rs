@@ -1,3 +1,5 @@
+//! OpenSLO tests: the mapping in both directions, refusals at their positions, round trips.
+
 use super::*;
 use crate::profile::load;
 
