@@ -81,6 +81,16 @@ enum Origin {
 }
 
 impl Origin {
+    /// `--profile NAME|PATH`: a value with a `/`, or ending in `.yaml`/`.yml`, or naming an
+    /// existing file is a path; anything else is a built-in name.
+    fn of_selector(selector: &str) -> Origin {
+        if looks_like_path(selector) || Path::new(selector).is_file() {
+            Origin::File(PathBuf::from(selector))
+        } else {
+            Origin::Builtin(selector.to_string())
+        }
+    }
+
     fn display(&self) -> String {
         match self {
             Origin::Builtin(name) => format!("stacks/{name}.yaml"),
@@ -102,15 +112,9 @@ impl Origin {
     }
 }
 
-/// Loads a profile from `--profile NAME|PATH`. A value with a `/`, or ending in `.yaml`/`.yml`, or
-/// naming an existing file is a path; anything else is a built-in name.
+/// Loads a profile from `--profile NAME|PATH` (see [`Origin::of_selector`]).
 pub fn load(selector: &str) -> Result<Profile, ProfileError> {
-    let origin = if looks_like_path(selector) || Path::new(selector).is_file() {
-        Origin::File(PathBuf::from(selector))
-    } else {
-        Origin::Builtin(selector.to_string())
-    };
-    load_origin(origin)
+    load_origin(Origin::of_selector(selector))
 }
 
 /// Loads a profile from a file path, whatever it looks like.
@@ -129,12 +133,7 @@ fn load_origin(origin: Origin) -> Result<Profile, ProfileError> {
 /// Loads a profile as if `extra` (profile-shaped `slos:` entries, e.g. imported from OpenSLO,
 /// keeping their own positions) were appended to its `slos:`; every check applies to them.
 pub fn load_with_slos(selector: &str, extra: Vec<Node>) -> Result<Profile, ProfileError> {
-    let origin = if looks_like_path(selector) || Path::new(selector).is_file() {
-        Origin::File(PathBuf::from(selector))
-    } else {
-        Origin::Builtin(selector.to_string())
-    };
-    load_origin_with(origin, extra)
+    load_origin_with(Origin::of_selector(selector), extra)
 }
 
 fn load_origin_with(origin: Origin, extra: Vec<Node>) -> Result<Profile, ProfileError> {
