@@ -156,33 +156,35 @@ fn preflight_cluster(
         return Ok(());
     }
     let names: Vec<&str> = needing.iter().map(|c| c.name()).collect();
-    let (_, current) = crate::cluster::load_kubeconfig(
-        args.cluster.kubeconfig.as_deref(),
-        args.cluster.context.as_deref(),
-    )
-    .map_err(|e| {
-        UsageError(format!(
-            "verify reaches {} through the cluster, and there is none to reach: {e}; \
-             or give each component's address (--prometheus-url, --alertmanager-url, --grafana-url with \
-             GRAFANA_TOKEN or GRAFANA_USER/GRAFANA_PASSWORD, --loki-url, --tempo-url) and --only the ones you have",
-            names.join(", ")
-        ))
-    })?;
-    crate::cluster::guard::check_context(
-        profile.stack.name.as_ref(),
-        profile.stack.cluster.context.as_deref(),
-        &current,
-        args.cluster.context.is_some(),
-    )
-    .map_err(|e| UsageError(e.to_string()))?;
-    // One error when the API server does not answer, not the same failure from every check
-    // that needs it. Not bad input: the kubeconfig is fine, the cluster is not there (exit 1).
     let (path, context) = (
         args.cluster.kubeconfig.as_deref(),
         args.cluster.context.as_deref(),
     );
+    // One connection for all three questions: is there a kubeconfig, is it the profile's
+    // context, does the API server answer.
     let down = super::shared::with_runtime(async {
-        let (client, target) = crate::cluster::connect(path, context).await?;
+        let (client, target) = crate::cluster::connect(path, context)
+            .await
+            .map_err(|e| match e.downcast_ref::<crate::cluster::KubeconfigError>() {
+                Some(missing) => UsageError(format!(
+                    "verify reaches {} through the cluster, and there is none to reach: {missing}; \
+                     or give each component's address (--prometheus-url, --alertmanager-url, --grafana-url with \
+                     GRAFANA_TOKEN or GRAFANA_USER/GRAFANA_PASSWORD, --loki-url, --tempo-url) and --only the ones you have",
+                    names.join(", ")
+                ))
+                .into(),
+                None => e,
+            })?;
+        crate::cluster::guard::check_context(
+            profile.stack.name.as_ref(),
+            profile.stack.cluster.context.as_deref(),
+            &target.context,
+            args.cluster.context.is_some(),
+        )
+        .map_err(|e| UsageError(e.to_string()))?;
+        // One error when the API server does not answer, not the same failure from every
+        // check that needs it. Not bad input: the kubeconfig is fine, the cluster is not there
+        // (exit 1).
         Ok(crate::cluster::unreachable(&client, &target, API_PROBE_TIMEOUT).await)
     })?;
     if let Some(why) = down {
