@@ -7,7 +7,7 @@ mod verify_support;
 use std::time::Duration;
 
 use verify_support::{
-    check, not_passed, run_verify, run_verify_profile, Behaviour, Fakes, Monitoring,
+    check, not_passed, run_verify, run_verify_profile, slo_rules, Behaviour, Fakes, Monitoring,
     GRAFANA_PASSWORD,
 };
 
@@ -178,19 +178,7 @@ async fn an_endpoint_that_accepts_and_never_answers_fails_within_the_timeout() {
 /// rule file is what `obsctl slo rules --format prometheus` prints for the profile.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn obsctls_slo_rule_groups_must_be_loaded_and_evaluating() {
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_obsctl"))
-        .args([
-            "slo",
-            "rules",
-            "--profile",
-            "production",
-            "--format",
-            "prometheus",
-        ])
-        .output()
-        .unwrap();
-    assert!(out.status.success());
-    let slo_rules = String::from_utf8(out.stdout).unwrap();
+    let slo_rules = slo_rules("production");
     let groups = slo_rules.matches("\n- name: ").count();
     assert!(groups >= 2, "{slo_rules}");
 

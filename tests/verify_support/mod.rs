@@ -40,7 +40,7 @@ use tempo::tempo_answer;
 pub use common::tool;
 // Not every test file starts the real monitoring.
 #[allow(unused_imports)]
-pub use monitoring::{Monitoring, Options};
+pub use monitoring::{slo_rules, Monitoring, Options};
 
 /// A free loopback port (bound, read, released: the process started next binds it).
 pub fn free_port() -> u16 {

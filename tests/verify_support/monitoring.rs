@@ -71,10 +71,17 @@ pub const RULES: &str = r#"groups:
     expr: sum by (job) (up)
 "#;
 
-/// `obsctl slo rules --profile dev --format prometheus`: the dev stack monitors itself.
-pub fn dev_slo_rules() -> String {
+/// `obsctl slo rules --profile PROFILE --format prometheus`: a rule file Prometheus loads.
+pub fn slo_rules(profile: &str) -> String {
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_obsctl"))
-        .args(["slo", "rules", "--profile", "dev", "--format", "prometheus"])
+        .args([
+            "slo",
+            "rules",
+            "--profile",
+            profile,
+            "--format",
+            "prometheus",
+        ])
         .output()
         .unwrap();
     assert!(
@@ -98,30 +105,31 @@ impl Monitoring {
     }
 
     pub async fn start_with(options: Options<'_>) -> Monitoring {
+        // The dev stack monitors itself: without other rules, its SLO rules are loaded.
+        let dev_rules;
+        let more_rules = match options.more_rules {
+            Some(rules) => rules,
+            None => {
+                dev_rules = slo_rules("dev");
+                dev_rules.as_str()
+            }
+        };
         // Free ports are picked before the servers bind them; a parallel test can take one in
         // between. That clash is retried with new ports; any other failure panics.
         for _ in 0..5 {
-            if let Some(m) = Self::try_start(&options).await {
+            if let Some(m) = Self::try_start(&options, more_rules).await {
                 return m;
             }
         }
         panic!("Prometheus/Alertmanager: ports kept being taken by other tests (5 tries)");
     }
 
-    async fn try_start(options: &Options<'_>) -> Option<Monitoring> {
-        let (generated_metrics, more_rules) = (options.generated_metrics, options.more_rules);
+    async fn try_start(options: &Options<'_>, more_rules: &str) -> Option<Monitoring> {
+        let generated_metrics = options.generated_metrics;
         let dir = tempfile::tempdir().unwrap();
         let prom_port = free_port();
         let am_port = free_port();
         std::fs::write(dir.path().join("rules.yml"), RULES).unwrap();
-        let dev_rules;
-        let more_rules = match more_rules {
-            Some(rules) => rules,
-            None => {
-                dev_rules = dev_slo_rules();
-                dev_rules.as_str()
-            }
-        };
         std::fs::write(dir.path().join("more-rules.yml"), more_rules).unwrap();
         let mut scrape = format!(
             r#"scrape_configs:
