@@ -4,20 +4,14 @@ mod common;
 
 use std::fs;
 
-use common::obsctl;
+use common::{obsctl, render};
 use predicates::prelude::*;
 
 #[test]
 fn render_writes_plan_values_and_manifests() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("out");
-    obsctl()
-        .args(["render", "--profile", "production", "--out"])
-        .arg(&out)
-        .assert()
-        .success();
-    let plan: serde_json::Value =
-        serde_json::from_slice(&fs::read(out.join("plan.json")).unwrap()).unwrap();
+    let plan = render("production", &out);
     assert_eq!(plan["profile"], "production");
     for release in plan["releases"].as_array().unwrap() {
         assert!(

@@ -6,15 +6,7 @@ mod common;
 use std::path::Path;
 use std::process::Command;
 
-use common::{fixture, obsctl, tool};
-
-fn render(profile: &str, out: &Path) {
-    obsctl()
-        .args(["render", "--profile", profile, "--out"])
-        .arg(out)
-        .assert()
-        .success();
-}
+use common::{fixture, render, tool};
 
 /// Runs `helm template` and returns the values Helm saw.
 fn helm_sees(helm: &Path, release: &str, namespace: &str, values: &Path) -> serde_json::Value {
@@ -44,10 +36,7 @@ fn helm_3_and_4_read_every_rendered_values_file_exactly() {
     for helm in [tool("helm"), tool("helm3")] {
         for profile in ["dev", "production", "ha"] {
             let dir = tempfile::tempdir().unwrap();
-            render(profile, dir.path());
-            let plan: serde_json::Value =
-                serde_json::from_slice(&std::fs::read(dir.path().join("plan.json")).unwrap())
-                    .unwrap();
+            let plan = render(profile, dir.path());
             let releases = plan["releases"].as_array().unwrap();
             assert!(releases.len() >= 3, "{profile}: {releases:?}");
             for release in releases {

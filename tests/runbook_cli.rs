@@ -4,7 +4,7 @@ mod common;
 
 use std::fs;
 
-use common::obsctl;
+use common::{obsctl, render};
 use predicates::prelude::*;
 
 const BAD_RUNBOOK: &str = "name: t\nmetrics: {retention: 30d}\nslos:\n  - name: a\n    service: s\n    objective: 99.9\n    window: 30d\n    indicator: {ratio: {errors: 'e{c=\"5\"}', total: e}}\n    runbook:\n      escalation:\n        - {after: 30m, to: '#a'}\n        - {after: 15m, to: '#b'}\n";
@@ -13,13 +13,7 @@ const BAD_RUNBOOK: &str = "name: t\nmetrics: {retention: 30d}\nslos:\n  - name: 
 fn render_writes_a_runbook_per_slo_and_lists_them_in_the_plan() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("out");
-    obsctl()
-        .args(["render", "--profile", "production", "--out"])
-        .arg(&out)
-        .assert()
-        .success();
-    let plan: serde_json::Value =
-        serde_json::from_slice(&fs::read(out.join("plan.json")).unwrap()).unwrap();
+    let plan = render("production", &out);
     let runbooks: Vec<&str> = plan["runbooks"]
         .as_array()
         .unwrap()

@@ -1,7 +1,7 @@
-//! Shared test helpers: locating the real tools installed by scripts/install-tools.sh.
+//! Shared test helpers: locating the real tools installed by scripts/install-tools.sh, running obsctl.
 #![allow(dead_code)]
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 /// A tool from `.tools/bin` (installed by scripts/install-tools.sh), else from PATH. Panics with
 /// the fix when it is missing: these tests run real components, never skip them.
@@ -33,4 +33,14 @@ pub fn obsctl() -> assert_cmd::Command {
     let mut cmd = assert_cmd::Command::cargo_bin("obsctl").expect("obsctl binary");
     cmd.env_remove("OBSCTL_PROFILE").env_remove("OBSCTL_HELM");
     cmd
+}
+
+/// `obsctl render --profile PROFILE --out OUT`, which must succeed; its `plan.json`.
+pub fn render(profile: &str, out: &Path) -> serde_json::Value {
+    obsctl()
+        .args(["render", "--profile", profile, "--out"])
+        .arg(out)
+        .assert()
+        .success();
+    serde_json::from_slice(&std::fs::read(out.join("plan.json")).unwrap()).unwrap()
 }
