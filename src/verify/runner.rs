@@ -107,9 +107,8 @@ pub(crate) struct Ctx {
     pub span_pushed_ns: std::sync::OnceLock<u128>,
     urls: Urls,
     cluster_access: ClusterAccess,
-    cluster: OnceCell<Result<kube::Client, String>>,
-    /// The API server's address, once connected through a kubeconfig.
-    cluster_url: std::sync::OnceLock<String>,
+    /// The client, and the API server's address when a kubeconfig named it.
+    cluster: OnceCell<Result<(kube::Client, Option<String>), String>>,
     endpoints: [OnceCell<Result<Endpoint, String>>; Target::COUNT],
     /// Kept alive for the run; dropping one stops its listener.
     forwards: Mutex<Vec<PortForward>>,
@@ -129,7 +128,6 @@ impl Ctx {
             urls: inputs.urls,
             cluster_access: inputs.cluster,
             cluster: OnceCell::new(),
-            cluster_url: std::sync::OnceLock::new(),
             endpoints: Default::default(),
             forwards: Mutex::new(Vec::new()),
             env_credentials: inputs.grafana_credentials,
@@ -167,7 +165,7 @@ impl Ctx {
 
     /// `Kubernetes API at https://10.0.0.1:6443` when the address is known.
     pub fn api_name(&self) -> String {
-        match self.cluster_url.get() {
+        match self.cluster.get().and_then(|c| c.as_ref().ok()?.1.as_ref()) {
             Some(url) => format!("Kubernetes API at {}", url.trim_end_matches('/')),
             None => "Kubernetes API".into(),
         }
@@ -178,13 +176,7 @@ impl Ctx {
         self.cluster
             .get_or_init(|| async {
                 match tokio::time::timeout_at(self.deadline, self.cluster_access.connect()).await {
-                    Ok(Ok((client, url))) => {
-                        if let Some(url) = url {
-                            let _ = self.cluster_url.set(url);
-                        }
-                        Ok(client)
-                    }
-                    Ok(Err(e)) => Err(e),
+                    Ok(result) => result,
                     Err(_) => Err(format!(
                         "connecting to the cluster took longer than {}",
                         self.timeout_text()
@@ -193,6 +185,7 @@ impl Ctx {
             })
             .await
             .clone()
+            .map(|(client, _)| client)
     }
 
     /// Where `target` answers: its URL flag, else a port-forward to its Service, made once.
