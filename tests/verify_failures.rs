@@ -351,3 +351,46 @@ async fn an_api_server_that_refuses_is_named_with_its_address() {
         "{stderr}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kubernetes_api_errors_in_checks_name_the_api_server() {
+    // An API server that answers, with a 500 to everything: the preflight lets it through (it
+    // answered), and the check's failure names where it came from.
+    let api = wiremock::MockServer::start().await;
+    wiremock::Mock::given(wiremock::matchers::any())
+        .respond_with(wiremock::ResponseTemplate::new(500).set_body_json(json!({
+            "kind": "Status", "apiVersion": "v1", "status": "Failure",
+            "message": "etcdserver: request timed out", "reason": "InternalError", "code": 500,
+        })))
+        .mount(&api)
+        .await;
+    let dir = tempfile::tempdir().unwrap();
+    let kubeconfig = dir.path().join("kubeconfig");
+    std::fs::write(
+        &kubeconfig,
+        format!("apiVersion: v1\nkind: Config\ncurrent-context: c\nclusters: [{{name: k, cluster: {{server: '{}'}}}}]\nusers: [{{name: u, user: {{token: t}}}}]\ncontexts: [{{name: c, context: {{cluster: k, user: u}}}}]\n", api.uri()),
+    )
+    .unwrap();
+    let (code, report, stderr, _) = tokio::task::block_in_place(|| {
+        run_verify(
+            &[
+                "--only".into(),
+                "workloads".into(),
+                "--timeout".into(),
+                "5s".into(),
+                "--kubeconfig".into(),
+                kubeconfig.display().to_string(),
+            ],
+            &[],
+        )
+    });
+    assert_eq!(code, 1, "{stderr}");
+    let text = check(&report, "workloads/ready")["detail"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(
+        text.starts_with(&format!("Kubernetes API at {}: ", api.uri())) && text.contains("500"),
+        "{text}"
+    );
+}
