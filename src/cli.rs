@@ -5,7 +5,8 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
-use crate::profile::Duration;
+use crate::profile::PromDuration;
+use crate::slo::report::BudgetState;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -221,7 +222,7 @@ pub struct UpArgs {
     pub force_unlock: bool,
     /// Timeout for each Helm release
     #[arg(long, default_value = "10m", value_name = "DURATION")]
-    pub timeout: Duration,
+    pub timeout: PromDuration,
     #[arg(short, long, value_enum, default_value = "table")]
     pub output: EventFormat,
 }
@@ -245,7 +246,7 @@ pub struct DownArgs {
     pub force_unlock: bool,
     /// Timeout for each Helm uninstall
     #[arg(long, default_value = "5m", value_name = "DURATION")]
-    pub timeout: Duration,
+    pub timeout: PromDuration,
     #[arg(short, long, value_enum, default_value = "table")]
     pub output: EventFormat,
 }
@@ -285,7 +286,7 @@ pub struct VerifyArgs {
     pub only: Vec<crate::verify::Component>,
     /// Bound for the whole run
     #[arg(long, default_value = "30s", value_name = "DURATION")]
-    pub timeout: Duration,
+    pub timeout: PromDuration,
     #[arg(short, long, value_enum, default_value = "table")]
     pub output: TableOrJson,
     /// Also write a JUnit XML report here
@@ -363,19 +364,12 @@ pub struct SloExplainArgs {
     pub objective: Option<f64>,
     /// The SLO window with --objective, e.g. 30d
     #[arg(long, value_name = "DURATION", requires = "objective")]
-    pub window: Option<Duration>,
+    pub window: Option<PromDuration>,
     /// Requests per window, to show the budget as a number of bad events
     #[arg(long, value_name = "N")]
     pub requests: Option<u64>,
     #[arg(short, long, value_enum, default_value = "table")]
     pub output: TableOrJson,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, ValueEnum)]
-pub enum BudgetState {
-    Healthy,
-    Low,
-    Exhausted,
 }
 
 #[derive(Debug, Args)]
@@ -392,7 +386,7 @@ pub struct SloReportArgs {
     pub fail_on: Option<BudgetState>,
     /// Bound for the queries
     #[arg(long, default_value = "30s", value_name = "DURATION")]
-    pub timeout: Duration,
+    pub timeout: PromDuration,
     /// Evaluate at this instant instead of now (RFC 3339 or unix seconds), e.g. a month's end
     #[arg(long, value_name = "TIME")]
     pub at: Option<String>,
@@ -441,7 +435,7 @@ pub struct PostmortemArgs {
     pub template: bool,
     /// Bound for each query
     #[arg(long, default_value = "30s", value_name = "DURATION")]
-    pub timeout: Duration,
+    pub timeout: PromDuration,
 }
 
 #[derive(Debug, Args)]
@@ -483,10 +477,10 @@ pub enum ProfileCommand {
     },
 }
 
-impl clap::builder::ValueParserFactory for Duration {
+impl clap::builder::ValueParserFactory for PromDuration {
     type Parser = clap::builder::ValueParser;
     fn value_parser() -> Self::Parser {
-        clap::builder::ValueParser::new(|s: &str| s.parse::<Duration>())
+        clap::builder::ValueParser::new(|s: &str| s.parse::<PromDuration>())
     }
 }
 

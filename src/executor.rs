@@ -23,7 +23,7 @@ pub type StepResult = Result<String, String>;
 /// How one step ended.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 #[serde(tag = "state", rename_all = "kebab-case")]
-pub enum State {
+pub enum StepState {
     Done {
         #[serde(serialize_with = "seconds")]
         elapsed: Duration,
@@ -50,29 +50,25 @@ fn seconds<S: serde::Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> 
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
-pub struct Outcome {
+pub struct StepOutcome {
     pub id: String,
     #[serde(flatten)]
-    pub state: State,
+    pub state: StepState,
 }
 
 /// Every step's outcome, in plan order.
 #[derive(Clone, Debug, PartialEq, Serialize)]
-pub struct Report {
-    pub steps: Vec<Outcome>,
+pub struct ExecutionReport {
+    pub steps: Vec<StepOutcome>,
     #[serde(serialize_with = "seconds")]
     pub elapsed: Duration,
 }
 
-impl Report {
+impl ExecutionReport {
     pub fn succeeded(&self) -> bool {
         self.steps
             .iter()
-            .all(|o| matches!(o.state, State::Done { .. }))
-    }
-
-    pub fn state(&self, id: &str) -> Option<&State> {
-        self.steps.iter().find(|o| o.id == id).map(|o| &o.state)
+            .all(|o| matches!(o.state, StepState::Done { .. }))
     }
 }
 
@@ -80,7 +76,7 @@ impl Report {
 #[derive(Clone, Copy, Debug)]
 pub enum Event<'a> {
     Started(&'a Step),
-    Finished(&'a Step, &'a State),
+    Finished(&'a Step, &'a StepState),
 }
 
 /// Shows progress: a terminal display, plain lines or JSON events.
@@ -89,25 +85,18 @@ pub trait Reporter: Sync {
     /// A line that is not about one step (the target, a hint).
     fn note(&self, text: &str);
     /// The end of the run.
-    fn summary(&self, report: &Report);
+    fn summary(&self, report: &ExecutionReport);
 }
 
-/// Runs `steps` (each after the steps it needs) with `runner`.
-pub async fn run<F>(steps: &[Step], runner: F, reporter: &dyn Reporter) -> Report
-where
-    F: Fn(&Step) -> BoxFuture<'static, StepResult>,
-{
-    run_until(steps, runner, reporter, &Interrupt::default()).await
-}
-
-/// `run`, starting no step once `stop` is triggered: steps still running are waited for (and
-/// reported interrupted if they then fail), the others are not started.
+/// Runs `steps` (each after the steps it needs) with `runner`, starting no step once `stop` is
+/// triggered: steps still running are waited for (and reported interrupted if they then fail),
+/// the others are not started.
 pub async fn run_until<F>(
     steps: &[Step],
     runner: F,
     reporter: &dyn Reporter,
     stop: &Interrupt,
-) -> Report
+) -> ExecutionReport
 where
     F: Fn(&Step) -> BoxFuture<'static, StepResult>,
 {
@@ -134,13 +123,13 @@ where
         stop,
     };
     let states = schedule::run(&needs, &mut nodes).await;
-    let report = Report {
+    let report = ExecutionReport {
         steps: steps
             .iter()
             .zip(states)
-            .map(|(step, state)| Outcome {
+            .map(|(step, state)| StepOutcome {
                 id: step.id.clone(),
-                state: state.unwrap_or_else(|| State::NotStarted {
+                state: state.unwrap_or_else(|| StepState::NotStarted {
                     reason: "needs a step that is not in the plan".into(),
                 }),
             })
@@ -165,12 +154,12 @@ impl<'a, F> schedule::Nodes<'a> for StepNodes<'a, F>
 where
     F: Fn(&Step) -> BoxFuture<'static, StepResult>,
 {
-    type Result = State;
+    type Result = StepState;
 
-    fn start(&mut self, i: usize) -> BoxFuture<'a, State> {
+    fn start(&mut self, i: usize) -> BoxFuture<'a, StepState> {
         let (step, reporter, stop) = (&self.steps[i], self.reporter, self.stop);
         if stop.signal().is_some() {
-            let state = State::NotStarted {
+            let state = StepState::NotStarted {
                 reason: INTERRUPTED_BEFORE_START.into(),
             };
             reporter.event(Event::Finished(step, &state));
@@ -183,9 +172,11 @@ where
             let elapsed_result = future.await;
             let elapsed = start.elapsed();
             let state = match elapsed_result {
-                Ok(note) => State::Done { elapsed, note },
-                Err(reason) if stop.signal().is_some() => State::Interrupted { elapsed, reason },
-                Err(reason) => State::Failed { elapsed, reason },
+                Ok(note) => StepState::Done { elapsed, note },
+                Err(reason) if stop.signal().is_some() => {
+                    StepState::Interrupted { elapsed, reason }
+                }
+                Err(reason) => StepState::Failed { elapsed, reason },
             };
             reporter.event(Event::Finished(step, &state));
             state
@@ -193,20 +184,20 @@ where
         .boxed()
     }
 
-    fn blocked(&mut self, i: usize, need: usize, result: &State) -> State {
+    fn blocked(&mut self, i: usize, need: usize, result: &StepState) -> StepState {
         let need = &self.steps[need].id;
         let reason = match result {
             _ if self.stop.signal().is_some() => INTERRUPTED_BEFORE_START.into(),
-            State::NotStarted { .. } => format!("needs `{need}`, which was not started"),
+            StepState::NotStarted { .. } => format!("needs `{need}`, which was not started"),
             _ => format!("needs `{need}`, which failed"),
         };
-        let state = State::NotStarted { reason };
+        let state = StepState::NotStarted { reason };
         self.reporter.event(Event::Finished(&self.steps[i], &state));
         state
     }
 
-    fn succeeded(&self, result: &State) -> bool {
-        matches!(result, State::Done { .. })
+    fn succeeded(&self, result: &StepState) -> bool {
+        matches!(result, StepState::Done { .. })
     }
 }
 
@@ -218,6 +209,20 @@ mod tests {
 
     use super::*;
     use crate::plan::Action;
+
+    /// Runs `steps` (each after the steps it needs) with `runner`.
+    async fn run<F>(steps: &[Step], runner: F, reporter: &dyn Reporter) -> ExecutionReport
+    where
+        F: Fn(&Step) -> BoxFuture<'static, StepResult>,
+    {
+        run_until(steps, runner, reporter, &Interrupt::default()).await
+    }
+
+    impl ExecutionReport {
+        fn state(&self, id: &str) -> Option<&StepState> {
+            self.steps.iter().find(|o| o.id == id).map(|o| &o.state)
+        }
+    }
 
     fn step(id: &str, needs: &[&str]) -> Step {
         Step {
@@ -246,15 +251,17 @@ mod tests {
         fn event(&self, event: Event<'_>) {
             let line = match event {
                 Event::Started(s) => format!("start {}", s.id),
-                Event::Finished(s, State::Done { .. }) => format!("done {}", s.id),
-                Event::Finished(s, State::Failed { .. }) => format!("failed {}", s.id),
-                Event::Finished(s, State::NotStarted { .. }) => format!("skip {}", s.id),
-                Event::Finished(s, State::Interrupted { .. }) => format!("interrupted {}", s.id),
+                Event::Finished(s, StepState::Done { .. }) => format!("done {}", s.id),
+                Event::Finished(s, StepState::Failed { .. }) => format!("failed {}", s.id),
+                Event::Finished(s, StepState::NotStarted { .. }) => format!("skip {}", s.id),
+                Event::Finished(s, StepState::Interrupted { .. }) => {
+                    format!("interrupted {}", s.id)
+                }
             };
             self.0.lock().unwrap().push(line);
         }
         fn note(&self, _: &str) {}
-        fn summary(&self, _: &Report) {
+        fn summary(&self, _: &ExecutionReport) {
             self.0.lock().unwrap().push("summary".into());
         }
     }
@@ -322,16 +329,16 @@ mod tests {
         )
         .await;
         assert!(!report.succeeded());
-        assert!(matches!(report.state("kps"), Some(State::Done { .. })));
+        assert!(matches!(report.state("kps"), Some(StepState::Done { .. })));
         assert!(
-            matches!(report.state("tempo"), Some(State::Done { .. })),
+            matches!(report.state("tempo"), Some(StepState::Done { .. })),
             "{report:?}"
         );
         assert_eq!(
             report.state("loki"),
-            Some(&State::Failed {
+            Some(&StepState::Failed {
                 elapsed: match report.state("loki") {
-                    Some(State::Failed { elapsed, .. }) => *elapsed,
+                    Some(StepState::Failed { elapsed, .. }) => *elapsed,
                     _ => unreachable!(),
                 },
                 reason: "resource StatefulSet/monitoring/loki not ready".into()
@@ -339,13 +346,13 @@ mod tests {
         );
         assert_eq!(
             report.state("collector"),
-            Some(&State::NotStarted {
+            Some(&StepState::NotStarted {
                 reason: "needs `loki`, which failed".into()
             })
         );
         assert_eq!(
             report.state("manifests"),
-            Some(&State::NotStarted {
+            Some(&StepState::NotStarted {
                 reason: "needs `loki`, which failed".into()
             })
         );
@@ -369,7 +376,7 @@ mod tests {
         assert_eq!(*calls.lock().unwrap(), ["kps"]);
         assert_eq!(
             report.state("collector"),
-            Some(&State::NotStarted {
+            Some(&StepState::NotStarted {
                 reason: "needs `loki`, which was not started".into()
             })
         );

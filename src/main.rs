@@ -13,7 +13,7 @@ fn main() -> ExitCode {
         Err(error) => {
             // `{:#}` prints the context chain on one line: "rendering profile dev: …: cause".
             eprintln!("error: {error:#}");
-            ExitCode::from(obsctl::error::exit_code(&error))
+            ExitCode::from(obsctl::exit::exit_code(&error))
         }
     }
 }

@@ -145,43 +145,27 @@ fn is_namespace(object: &yaml_serde::Value) -> bool {
     object.get("kind").and_then(|k| k.as_str()) == Some("Namespace")
 }
 
-/// Checks that every step's needs name earlier steps (the executor relies on it).
-pub fn check_order(steps: &[Step]) -> Result<(), String> {
-    for (i, step) in steps.iter().enumerate() {
-        for need in &step.needs {
-            if !steps[..i].iter().any(|s| &s.id == need) {
-                return Err(format!(
-                    "step `{}` needs `{need}`, which does not come before it",
-                    step.id
-                ));
-            }
-        }
-    }
-    Ok(())
-}
-
-/// The longest chain of `needs` ending at each step, by a per-step cost: the wall time a perfect
-/// scheduler needs. Used to report how close a run came to it.
-pub fn critical_path(steps: &[Step], cost: impl Fn(&Step) -> f64) -> f64 {
-    let mut finish: Vec<f64> = Vec::with_capacity(steps.len());
-    for step in steps {
-        let start = step
-            .needs
-            .iter()
-            .filter_map(|n| steps.iter().position(|s| &s.id == n))
-            .map(|i| finish[i])
-            .fold(0.0, f64::max);
-        finish.push(start + cost(step));
-    }
-    finish.into_iter().fold(0.0, f64::max)
-}
-
 #[cfg(test)]
 mod tests {
     use std::path::PathBuf;
 
     use super::*;
     use crate::helm::Version;
+
+    /// Checks that every step's needs name earlier steps (the executor relies on it).
+    fn check_order(steps: &[Step]) -> Result<(), String> {
+        for (i, step) in steps.iter().enumerate() {
+            for need in &step.needs {
+                if !steps[..i].iter().any(|s| &s.id == need) {
+                    return Err(format!(
+                        "step `{}` needs `{need}`, which does not come before it",
+                        step.id
+                    ));
+                }
+            }
+        }
+        Ok(())
+    }
 
     fn helm() -> Helm {
         Helm::with_version(
@@ -306,23 +290,6 @@ mod tests {
         );
         assert_eq!(steps[1].argv[1], "uninstall");
         check_order(&steps).unwrap();
-    }
-
-    #[test]
-    fn critical_path_is_the_longest_chain() {
-        let steps = install(
-            &rendered("dev"),
-            &helm(),
-            Path::new(""),
-            Duration::from_secs(60),
-        );
-        let cost = |s: &Step| match s.id.as_str() {
-            "kube-prometheus-stack" => 3.0,
-            "loki" | "tempo" => 2.0,
-            "otel-collector" => 0.5,
-            _ => 0.0,
-        };
-        assert_eq!(critical_path(&steps, cost), 5.5);
     }
 
     #[test]

@@ -2,12 +2,12 @@
 //! a cluster goes through here.
 
 pub mod apply;
-pub mod claims;
+pub(crate) mod claims;
 mod client;
-pub mod guard;
-pub mod lock;
-pub mod port_forward;
-pub mod secret;
-pub mod workloads;
+pub(crate) mod guard;
+pub(crate) mod lock;
+pub(crate) mod port_forward;
+pub(crate) mod secret;
+pub(crate) mod workloads;
 
 pub use client::{connect, load_kubeconfig, unreachable, KubeconfigError, Target};

@@ -53,7 +53,6 @@ pub enum ForwardError {
 /// A running port-forward. Dropping it stops the listener and every bridged connection.
 pub struct PortForward {
     local: SocketAddr,
-    pod: String,
     task: JoinHandle<()>,
 }
 
@@ -61,11 +60,6 @@ impl PortForward {
     /// Where to connect: `127.0.0.1:<ephemeral>`.
     pub fn local_addr(&self) -> SocketAddr {
         self.local
-    }
-
-    /// The pod the Service resolved to.
-    pub fn pod(&self) -> &str {
-        &self.pod
     }
 }
 
@@ -196,11 +190,7 @@ pub async fn forward(
         }
         // Dropping the JoinSet aborts the bridges still running.
     });
-    Ok(PortForward {
-        local,
-        pod: backend.pod,
-        task,
-    })
+    Ok(PortForward { local, task })
 }
 
 fn is_ready(pod: &Pod) -> bool {

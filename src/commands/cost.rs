@@ -5,13 +5,13 @@ use anyhow::{Context, Result};
 use crate::cli::{CostArgs, CostFormat};
 use crate::cost::chart::{self, ChartFormat};
 use crate::cost::{report, Catalog};
-use crate::error::{Outcome, UsageError};
+use crate::exit::{CommandOutcome, UsageError};
 use crate::output::{print_document, stdout_is_tty};
 
-pub fn run(args: CostArgs) -> Result<Outcome> {
+pub fn run(args: CostArgs) -> Result<CommandOutcome> {
     if args.catalog {
         crate::output::print_text(Catalog::builtin_source())?;
-        return Ok(Outcome::Success);
+        return Ok(CommandOutcome::Success);
     }
     // Flags first: a bad flag is reported before any work, and nothing is written.
     if let Some(path) = &args.chart {
@@ -56,5 +56,5 @@ pub fn run(args: CostArgs) -> Result<Outcome> {
         chart::write(&estimate, path)?;
         eprintln!("chart written to {}", path.display());
     }
-    Ok(Outcome::Success)
+    Ok(CommandOutcome::Success)
 }

@@ -16,9 +16,9 @@ use super::shared::{
 use crate::cli::DownArgs;
 use crate::cluster::claims::{self, Claim};
 use crate::cluster::Target;
-use crate::error::Outcome;
 use crate::executor::steps::{self, UninstallContext};
 use crate::executor::{self, interrupt, progress, Interrupt};
+use crate::exit::CommandOutcome;
 use crate::helm::Helm;
 use crate::output::Table;
 use crate::plan;
@@ -26,7 +26,7 @@ use crate::profile::Profile;
 use crate::render::endpoints::KPS_FULLNAME;
 use crate::render::Rendered;
 
-pub fn run(args: DownArgs) -> Result<Outcome> {
+pub fn run(args: DownArgs) -> Result<CommandOutcome> {
     progress::set_stream_format(args.output);
     with_error_event(args.output.is_stream(), || {
         let (profile, rendered) = super::load_and_render(&args.profile)?;
@@ -56,7 +56,7 @@ async fn down(
     profile: &Profile,
     rendered: &Rendered,
     helm: Helm,
-) -> Result<Outcome> {
+) -> Result<CommandOutcome> {
     let json = args.output.is_stream();
     let ns = rendered.namespace.clone();
     let (client, target, helm) = connect_checked(&args.cluster, profile, helm).await?;
@@ -78,7 +78,7 @@ async fn locked_down(
     target: Target,
     helm: Helm,
     stop: &Interrupt,
-) -> Result<Outcome> {
+) -> Result<CommandOutcome> {
     let json = args.output.is_stream();
     let ns = rendered.namespace.clone();
 
@@ -137,11 +137,11 @@ async fn locked_down(
     };
     if !args.yes && !confirm_or_stop(question, stop).await? {
         eprintln!("nothing changed");
-        return Ok(Outcome::Failures);
+        return Ok(CommandOutcome::Failures);
     }
     if stop.signal().is_some() {
         eprintln!("interrupted before any change: nothing changed");
-        return Ok(Outcome::Failures);
+        return Ok(CommandOutcome::Failures);
     }
 
     let steps = plan::uninstall(rendered, &helm, args.timeout.as_std());
@@ -173,7 +173,7 @@ async fn locked_down(
              run `obsctl down` again to resume",
             interrupt::name(signal)
         ));
-        return Ok(Outcome::Interrupted(signal));
+        return Ok(CommandOutcome::Interrupted(signal));
     }
 
     let mut purged = Vec::new();
@@ -198,9 +198,9 @@ async fn locked_down(
     )
     .await?;
     Ok(if report.succeeded() {
-        Outcome::Success
+        CommandOutcome::Success
     } else {
-        Outcome::Failures
+        CommandOutcome::Failures
     })
 }
 

@@ -17,11 +17,11 @@ mod verify;
 use anyhow::{Context, Result};
 
 use crate::cli::{Cli, Command, ProfileArg};
-use crate::error::{Outcome, UsageError};
+use crate::exit::{CommandOutcome, UsageError};
 use crate::profile::Profile;
 
 /// Runs the parsed command line.
-pub fn run(cli: Cli) -> Result<Outcome> {
+pub fn run(cli: Cli) -> Result<CommandOutcome> {
     match cli.command {
         Command::Render(args) => render::run(args),
         Command::Plan(args) => plan::run(args),

@@ -6,14 +6,14 @@ use serde_json::json;
 use super::shared::{change_details, connect_checked, detect_helm, release_changes, with_runtime};
 use crate::cli::{PlanArgs, TableOrJson};
 use crate::cluster::Target;
-use crate::error::Outcome;
+use crate::exit::CommandOutcome;
 use crate::output::{print_document, Table};
 use crate::plan::diff::ReleaseChange;
 use crate::profile::types::format_bytes_binary;
 use crate::render::{Release, Rendered};
 
 /// Offline by default (CI runs it without a cluster); `--diff` compares with the cluster.
-pub fn run(args: PlanArgs) -> Result<Outcome> {
+pub fn run(args: PlanArgs) -> Result<CommandOutcome> {
     let (profile, rendered) = super::load_and_render(&args.profile)?;
     super::print_profile_warnings(&profile);
     let diff = if args.diff {
@@ -32,7 +32,7 @@ pub fn run(args: PlanArgs) -> Result<Outcome> {
         }
         TableOrJson::Table => print_table(&rendered, diff)?,
     }
-    Ok(Outcome::Success)
+    Ok(CommandOutcome::Success)
 }
 
 /// Install wave of each release: 1 + the latest wave it needs. Releases of one wave install

@@ -7,7 +7,7 @@ use std::io::Write;
 use anyhow::{Context, Result};
 
 use crate::cli::{DocumentFormat, PostmortemArgs};
-use crate::error::{Outcome, UsageError};
+use crate::exit::{CommandOutcome, UsageError};
 use crate::incident::postmortem::impact::Window;
 use crate::incident::postmortem::incident::{self, TEMPLATE};
 use crate::incident::postmortem::{self as pm, blameless, Postmortem, PostmortemError};
@@ -18,10 +18,10 @@ use crate::time::parse_instant;
 /// Clock skew tolerated on `--to` (a laptop slightly ahead of Prometheus).
 const FUTURE_SKEW_SECS: f64 = 60.0;
 
-pub fn run(args: PostmortemArgs) -> Result<Outcome> {
+pub fn run(args: PostmortemArgs) -> Result<CommandOutcome> {
     if args.template {
         emit(&args, TEMPLATE)?;
-        return Ok(Outcome::Success);
+        return Ok(CommandOutcome::Success);
     }
     let time = |flag: &str, value: &Option<String>| -> Result<f64> {
         let text = value.as_deref().unwrap_or_default();
@@ -126,9 +126,9 @@ pub fn run(args: PostmortemArgs) -> Result<Outcome> {
                 eprintln!("{}: {note}", s.name);
             }
         }
-        return Ok(Outcome::Failures);
+        return Ok(CommandOutcome::Failures);
     }
-    Ok(Outcome::Success)
+    Ok(CommandOutcome::Success)
 }
 
 fn usage_if_retention(e: PostmortemError) -> anyhow::Error {

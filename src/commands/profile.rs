@@ -4,11 +4,11 @@ use anyhow::{Context, Result};
 use serde_json::json;
 
 use crate::cli::{ProfileCommand, TableOrJson, YamlOrJson};
-use crate::error::{Outcome, UsageError};
+use crate::exit::{CommandOutcome, UsageError};
 use crate::output::{print_document, Table};
 use crate::profile::{self, builtin_names};
 
-pub fn run(cmd: ProfileCommand) -> Result<Outcome> {
+pub fn run(cmd: ProfileCommand) -> Result<CommandOutcome> {
     match cmd {
         ProfileCommand::List { output } => list(output),
         ProfileCommand::Show { name, output } => show(&name, output),
@@ -16,7 +16,7 @@ pub fn run(cmd: ProfileCommand) -> Result<Outcome> {
     }
 }
 
-fn list(output: TableOrJson) -> Result<Outcome> {
+fn list(output: TableOrJson) -> Result<CommandOutcome> {
     let mut rows = Vec::new();
     for name in builtin_names() {
         let loaded =
@@ -46,17 +46,17 @@ fn list(output: TableOrJson) -> Result<Outcome> {
             table.print()?;
         }
     }
-    Ok(Outcome::Success)
+    Ok(CommandOutcome::Success)
 }
 
-fn show(name: &str, output: YamlOrJson) -> Result<Outcome> {
+fn show(name: &str, output: YamlOrJson) -> Result<CommandOutcome> {
     let loaded = super::load_profile(name)?;
     print_document(output == YamlOrJson::Yaml, &loaded.stack).context("printing the profile")?;
-    Ok(Outcome::Success)
+    Ok(CommandOutcome::Success)
 }
 
 /// Validates every file and reports each; exit 2 when any is invalid.
-fn validate(files: &[String]) -> Result<Outcome> {
+fn validate(files: &[String]) -> Result<CommandOutcome> {
     let mut invalid = 0;
     for file in files {
         let result = profile::load(file)
@@ -78,7 +78,7 @@ fn validate(files: &[String]) -> Result<Outcome> {
         }
     }
     if invalid == 0 {
-        Ok(Outcome::Success)
+        Ok(CommandOutcome::Success)
     } else {
         // Each error was printed above; this line only counts them (and makes the exit code 2).
         Err(UsageError(format!("{invalid} of {} profile(s) invalid", files.len())).into())

@@ -3,10 +3,10 @@
 use anyhow::Result;
 
 use crate::cli::RenderArgs;
-use crate::error::Outcome;
+use crate::exit::CommandOutcome;
 use crate::render::files;
 
-pub fn run(args: RenderArgs) -> Result<Outcome> {
+pub fn run(args: RenderArgs) -> Result<CommandOutcome> {
     let (profile, rendered) = super::load_and_render(&args.profile)?;
     super::print_profile_warnings(&profile);
     files::write(&rendered, &args.out)?;
@@ -18,5 +18,5 @@ pub fn run(args: RenderArgs) -> Result<Outcome> {
         rendered.runbooks.len(),
         args.out.display()
     );
-    Ok(Outcome::Success)
+    Ok(CommandOutcome::Success)
 }

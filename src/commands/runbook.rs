@@ -5,10 +5,10 @@ use std::io::Write;
 use anyhow::{Context, Result};
 
 use crate::cli::{RunbookArgs, RunbookFormat};
-use crate::error::{Outcome, UsageError};
+use crate::exit::{CommandOutcome, UsageError};
 use crate::incident::runbook::{self, Runbook};
 
-pub fn run(args: RunbookArgs) -> Result<Outcome> {
+pub fn run(args: RunbookArgs) -> Result<CommandOutcome> {
     let profile = super::load_profile(&args.profile.profile)?;
     let stack = &profile.stack;
     if stack.slos.is_empty() {
@@ -81,5 +81,5 @@ pub fn run(args: RunbookArgs) -> Result<Outcome> {
             }
         }
     }
-    Ok(Outcome::Success)
+    Ok(CommandOutcome::Success)
 }

@@ -2,13 +2,13 @@
 
 use anyhow::Result;
 
-use crate::error::Outcome;
+use crate::exit::CommandOutcome;
 use crate::output::print_json;
 use crate::profile::Stack;
 
-pub fn run() -> Result<Outcome> {
+pub fn run() -> Result<CommandOutcome> {
     let mut schema = schemars::schema_for!(Stack);
     schema.insert("title".into(), "obsctl stack profile".into());
     print_json(&schema)?;
-    Ok(Outcome::Success)
+    Ok(CommandOutcome::Success)
 }

@@ -11,9 +11,9 @@ use serde_json::json;
 use crate::cli::{ClusterArgs, HelmArgs};
 use crate::cluster::lock::{self, Lock, LockError};
 use crate::cluster::{self, apply, guard, Target};
-use crate::error::{Outcome, UsageError};
 use crate::executor::progress;
 use crate::executor::Interrupt;
+use crate::exit::{CommandOutcome, UsageError};
 use crate::helm::{Helm, HelmError};
 use crate::output::{self, Table};
 use crate::plan::diff::{self, Change, ReleaseChange};
@@ -37,15 +37,15 @@ pub(super) fn with_runtime<T>(future: impl std::future::Future<Output = Result<T
 /// no Helm, a refused lock), the stream's reader sees a last `error` event with the exit code.
 pub(super) fn with_error_event(
     json: bool,
-    run: impl FnOnce() -> Result<Outcome>,
-) -> Result<Outcome> {
+    run: impl FnOnce() -> Result<CommandOutcome>,
+) -> Result<CommandOutcome> {
     let result = run();
     if let (Err(e), true) = (&result, json) {
         progress::emit(json!({
             "event": "error",
             "ok": false,
             "message": format!("{e:#}"),
-            "exit_code": crate::error::exit_code(e),
+            "exit_code": crate::exit::exit_code(e),
         }));
     }
     result
@@ -208,15 +208,15 @@ pub(super) async fn take_lock(
 pub(super) async fn finish_locked(
     lock: Option<Lock>,
     stop: &Interrupt,
-    result: Result<Outcome>,
-) -> Result<Outcome> {
+    result: Result<CommandOutcome>,
+) -> Result<CommandOutcome> {
     if let Some(lock) = lock {
         if let Err(e) = lock.release().await {
             eprintln!("warning: {e}; the lock expires by itself");
         }
     }
     match stop.signal() {
-        Some(signal) => Ok(Outcome::Interrupted(signal)),
+        Some(signal) => Ok(CommandOutcome::Interrupted(signal)),
         None => result,
     }
 }

@@ -6,10 +6,10 @@ use anyhow::{Context, Result};
 use serde_json::json;
 
 use crate::cli::{
-    BudgetState, ExportFormat, ProfileArg, ReportFormat, RuleFormat, SloCommand, SloExplainArgs,
-    SloExportArgs, SloImportArgs, SloReportArgs, SloRulesArgs, TableOrJson,
+    ExportFormat, ProfileArg, ReportFormat, RuleFormat, SloCommand, SloExplainArgs, SloExportArgs,
+    SloImportArgs, SloReportArgs, SloRulesArgs, TableOrJson,
 };
-use crate::error::{Outcome, UsageError};
+use crate::exit::{CommandOutcome, UsageError};
 use crate::output::{print_document, stdout_is_tty, Table};
 use crate::profile::slo::Objective;
 use crate::profile::slo::LONGEST_ALERT_WINDOW_SECS;
@@ -19,10 +19,10 @@ use crate::slo::explain::{
     explain_objective, explain_slo, float_minutes_text, minutes_text, Explanation,
 };
 use crate::slo::prometheus::Client;
-use crate::slo::report::{self, State};
+use crate::slo::report::{self, BudgetState};
 use crate::slo::rules;
 
-pub fn run(cmd: SloCommand) -> Result<Outcome> {
+pub fn run(cmd: SloCommand) -> Result<CommandOutcome> {
     match cmd {
         SloCommand::Rules(args) => rules_command(args),
         SloCommand::Explain(args) => explain_command(args),
@@ -32,7 +32,7 @@ pub fn run(cmd: SloCommand) -> Result<Outcome> {
     }
 }
 
-fn import_command(args: SloImportArgs) -> Result<Outcome> {
+fn import_command(args: SloImportArgs) -> Result<CommandOutcome> {
     let mut files = Vec::new();
     for path in &args.files {
         let bytes = std::fs::read(path)
@@ -68,10 +68,10 @@ fn import_command(args: SloImportArgs) -> Result<Outcome> {
     }
     let text = yaml_serde::to_string(&Block { slos: &slos }).context("serializing the SLOs")?;
     std::io::stdout().lock().write_all(text.as_bytes())?;
-    Ok(Outcome::Success)
+    Ok(CommandOutcome::Success)
 }
 
-fn export_command(args: SloExportArgs) -> Result<Outcome> {
+fn export_command(args: SloExportArgs) -> Result<CommandOutcome> {
     let profile = load_with_slos(&args.profile)?;
     let ExportFormat::Openslo = args.format;
     let mut text = format!(
@@ -94,7 +94,7 @@ fn export_command(args: SloExportArgs) -> Result<Outcome> {
         }
         None => std::io::stdout().lock().write_all(text.as_bytes())?,
     }
-    Ok(Outcome::Success)
+    Ok(CommandOutcome::Success)
 }
 
 fn load_with_slos(arg: &ProfileArg) -> Result<Profile> {
@@ -110,7 +110,7 @@ fn load_with_slos(arg: &ProfileArg) -> Result<Profile> {
     Ok(profile)
 }
 
-fn rules_command(args: SloRulesArgs) -> Result<Outcome> {
+fn rules_command(args: SloRulesArgs) -> Result<CommandOutcome> {
     let profile = load_with_slos(&args.profile)?;
     let stack = &profile.stack;
     let header = format!(
@@ -146,14 +146,14 @@ fn rules_command(args: SloRulesArgs) -> Result<Outcome> {
         }
         None => std::io::stdout().lock().write_all(text.as_bytes())?,
     }
-    Ok(Outcome::Success)
+    Ok(CommandOutcome::Success)
 }
 
 fn to_yaml(value: &yaml_serde::Value) -> Result<String> {
     yaml_serde::to_string(value).context("serializing the rules")
 }
 
-fn explain_command(args: SloExplainArgs) -> Result<Outcome> {
+fn explain_command(args: SloExplainArgs) -> Result<CommandOutcome> {
     let explanations: Vec<Explanation> = match (args.objective, &args.window) {
         (Some(pct), Some(window)) => {
             // Through the decimal text, so `--objective 99.9` is exactly 99.9.
@@ -198,7 +198,7 @@ fn explain_command(args: SloExplainArgs) -> Result<Outcome> {
             std::io::stdout().lock().write_all(out.as_bytes())?;
         }
     }
-    Ok(Outcome::Success)
+    Ok(CommandOutcome::Success)
 }
 
 fn tier_table(e: &Explanation) -> Table {
@@ -238,7 +238,7 @@ fn tier_table(e: &Explanation) -> Table {
     t
 }
 
-fn report_command(args: SloReportArgs) -> Result<Outcome> {
+fn report_command(args: SloReportArgs) -> Result<CommandOutcome> {
     let at = match &args.at {
         Some(text) => {
             crate::time::parse_instant(text).map_err(|e| UsageError(format!("--at: {e}")))?
@@ -259,20 +259,14 @@ fn report_command(args: SloReportArgs) -> Result<Outcome> {
         format @ (ReportFormat::Json | ReportFormat::Yaml) => {
             let failing: Vec<&str> = args
                 .fail_on
-                .map(|s| {
-                    report
-                        .failing(state(s))
-                        .iter()
-                        .map(|r| r.name.as_str())
-                        .collect()
-                })
+                .map(|s| report.failing(s).iter().map(|r| r.name.as_str()).collect())
                 .unwrap_or_default();
             print_document(
                 format == ReportFormat::Yaml,
                 &json!({
                     "report": report,
                     "gate": {
-                        "fail_on": args.fail_on.map(|s| state(s).as_str()),
+                        "fail_on": args.fail_on.map(BudgetState::as_str),
                         "failing": failing,
                         "passed": failing.is_empty(),
                     },
@@ -295,13 +289,12 @@ fn report_command(args: SloReportArgs) -> Result<Outcome> {
         }
     }
     let Some(threshold) = args.fail_on else {
-        return Ok(Outcome::Success);
+        return Ok(CommandOutcome::Success);
     };
-    let threshold = state(threshold);
     let failing = report.failing(threshold);
     if failing.is_empty() {
         eprintln!("gate passed: every SLO is above `{}`", threshold.as_str());
-        return Ok(Outcome::Success);
+        return Ok(CommandOutcome::Success);
     }
     for s in &failing {
         match s.state {
@@ -318,13 +311,5 @@ fn report_command(args: SloReportArgs) -> Result<Outcome> {
             ),
         }
     }
-    Ok(Outcome::Failures)
-}
-
-fn state(s: BudgetState) -> State {
-    match s {
-        BudgetState::Healthy => State::Healthy,
-        BudgetState::Low => State::Low,
-        BudgetState::Exhausted => State::Exhausted,
-    }
+    Ok(CommandOutcome::Failures)
 }

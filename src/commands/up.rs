@@ -19,9 +19,9 @@ use super::shared::{
 };
 use crate::cli::{EventFormat, HelmArgs, UpArgs};
 use crate::cluster::secret;
-use crate::error::{Outcome, UsageError};
 use crate::executor::steps::{self, InstallContext};
 use crate::executor::{self, interrupt, progress, Interrupt};
+use crate::exit::{CommandOutcome, UsageError};
 use crate::helm::{self, Helm};
 use crate::output;
 use crate::plan::diff::Change;
@@ -29,12 +29,12 @@ use crate::plan::{self, Action, Step};
 use crate::profile::Profile;
 use crate::render::{files, Rendered};
 
-pub fn run(args: UpArgs) -> Result<Outcome> {
+pub fn run(args: UpArgs) -> Result<CommandOutcome> {
     progress::set_stream_format(args.output);
     with_error_event(args.output.is_stream(), || run_up(&args))
 }
 
-fn run_up(args: &UpArgs) -> Result<Outcome> {
+fn run_up(args: &UpArgs) -> Result<CommandOutcome> {
     let (profile, rendered) = super::load_and_render(&args.profile)?;
     let timeout = args.timeout.as_std();
     if args.dry_run {
@@ -46,7 +46,7 @@ fn run_up(args: &UpArgs) -> Result<Outcome> {
         // `-f` paths are relative: they name the files `obsctl render --out DIR` writes in DIR.
         let steps = plan::install(&rendered, &helm, Path::new(""), timeout);
         print_dry_run(&rendered, &helm, &steps, args.output)?;
-        return Ok(Outcome::Success);
+        return Ok(CommandOutcome::Success);
     }
     let helm = detect_helm(&args.helm)?;
     refuse_without_confirmation(args.yes, "up")?;
@@ -84,7 +84,7 @@ async fn up(
     rendered: &Rendered,
     helm: Helm,
     timeout: Duration,
-) -> Result<Outcome> {
+) -> Result<CommandOutcome> {
     let json = args.output.is_stream();
     let (client, target, helm) = connect_checked(&args.cluster, profile, helm).await?;
     announce_target(&target, &rendered.namespace, json);
@@ -128,7 +128,7 @@ async fn locked_up(
     locked: Locked,
     timeout: Duration,
     stop: &Interrupt,
-) -> Result<Outcome> {
+) -> Result<CommandOutcome> {
     let json = args.output.is_stream();
     let Locked {
         client,
@@ -163,11 +163,11 @@ async fn locked_up(
         && !confirm_or_stop(format!("Apply to context `{}`?", target.context), stop).await?
     {
         eprintln!("nothing changed");
-        return Ok(Outcome::Failures);
+        return Ok(CommandOutcome::Failures);
     }
     if stop.signal().is_some() {
         eprintln!("interrupted before any change: nothing changed");
-        return Ok(Outcome::Failures);
+        return Ok(CommandOutcome::Failures);
     }
 
     let values_dir = write_values(rendered).context("writing the values files")?;
@@ -229,9 +229,9 @@ async fn locked_up(
         reporter.note("run `obsctl up` again to resume: finished releases are left as they are");
     }
     Ok(if report.succeeded() {
-        Outcome::Success
+        CommandOutcome::Success
     } else {
-        Outcome::Failures
+        CommandOutcome::Failures
     })
 }
 

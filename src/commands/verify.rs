@@ -9,7 +9,7 @@ use std::time::Duration;
 use anyhow::{Context, Result};
 
 use crate::cli::{TableOrJson, VerifyArgs};
-use crate::error::{Outcome, UsageError};
+use crate::exit::{CommandOutcome, UsageError};
 use crate::output::{print_document, stdout_is_tty};
 use crate::verify::report;
 use crate::verify::{
@@ -17,7 +17,7 @@ use crate::verify::{
     Urls, VerifyInputError,
 };
 
-pub fn run(args: VerifyArgs) -> Result<Outcome> {
+pub fn run(args: VerifyArgs) -> Result<CommandOutcome> {
     let usage = |e: VerifyInputError| UsageError(e.to_string());
     let only = parse_only(&args.only);
     let url = |flag: &'static str, value: &Option<String>| {
@@ -57,7 +57,7 @@ pub fn run(args: VerifyArgs) -> Result<Outcome> {
         only,
         timeout,
         urls,
-        cluster: ClusterAccess::Kubeconfig {
+        cluster: ClusterAccess {
             path: args.cluster.kubeconfig.clone(),
             context: args.cluster.context.clone(),
         },
@@ -115,9 +115,9 @@ pub fn run(args: VerifyArgs) -> Result<Outcome> {
             .with_context(|| format!("writing --junit {}", path.display()))?;
     }
     Ok(if result.failed() {
-        Outcome::Failures
+        CommandOutcome::Failures
     } else {
-        Outcome::Success
+        CommandOutcome::Success
     })
 }
 

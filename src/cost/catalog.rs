@@ -9,7 +9,7 @@ use std::path::Path;
 use serde::de::{self, MapAccess, Visitor};
 use serde::{Deserialize, Deserializer, Serialize};
 
-use crate::profile::{position, Duration, Problem};
+use crate::profile::{position, Problem, PromDuration};
 use crate::yaml::de::{from_node, DeError};
 use crate::yaml::{self, Node, YamlError};
 
@@ -142,8 +142,8 @@ impl Quantity {
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct RetentionBeyond {
     pub signal: Signal,
-    pub included: Duration,
-    pub increment: Duration,
+    pub included: PromDuration,
+    pub increment: PromDuration,
 }
 
 #[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq)]

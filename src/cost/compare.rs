@@ -3,7 +3,7 @@
 use serde::Serialize;
 
 use super::catalog::{Catalog, Item, Quantity, Signal, Vendor};
-use crate::profile::workload::Workload;
+use crate::profile::workload::Traffic;
 use crate::profile::Stack;
 
 /// Hours in a billing month, as cloud providers count them (8,760 h / 12).
@@ -30,7 +30,7 @@ pub struct Usage {
 }
 
 impl Usage {
-    pub fn new(stack: &Stack, w: &Workload) -> Usage {
+    pub fn new(stack: &Stack, w: &Traffic) -> Usage {
         let active_series = w.metrics.as_ref().map_or(0, |m| m.active_series) as f64;
         let interval = stack.metrics.scrape_interval.as_secs().max(1) as f64;
         let log_bytes = w

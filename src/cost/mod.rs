@@ -3,10 +3,10 @@
 //! workload. Uses `profile` and `render`; nothing uses it.
 
 pub mod catalog;
-pub mod chart;
-pub mod compare;
-pub mod report;
-pub mod sizing;
+pub(crate) mod chart;
+pub(crate) mod compare;
+pub(crate) mod report;
+pub(crate) mod sizing;
 
 use crate::profile::{position, Problem, Profile, ProfileError};
 use crate::render::Rendered;
@@ -187,7 +187,7 @@ pub fn estimate(
 /// The workload, with a figure for every enabled signal; positioned problems otherwise.
 fn required_workload(
     profile: &Profile,
-) -> Result<&crate::profile::workload::Workload, ProfileError> {
+) -> Result<&crate::profile::workload::Traffic, ProfileError> {
     let stack = &profile.stack;
     let problem = |path: &[&str], message: String| Problem {
         pos: position(&profile.root, path),

@@ -12,7 +12,7 @@ use serde_json::json;
 
 use crate::time::now_millis;
 
-use super::{Event, Report, Reporter, State};
+use super::{Event, ExecutionReport, Reporter, StepState};
 use crate::output::Table;
 use crate::plan::Step;
 
@@ -32,37 +32,41 @@ fn secs(d: Duration) -> String {
 }
 
 /// One line per state change for a person: `done (installed) in 2.1s`.
-fn describe(state: &State) -> String {
+fn describe(state: &StepState) -> String {
     match state {
-        State::Done { elapsed, note } if note.is_empty() => format!("done in {}", secs(*elapsed)),
-        State::Done { elapsed, note } => format!("done ({note}) in {}", secs(*elapsed)),
-        State::Failed { elapsed, reason } => format!("FAILED after {}: {reason}", secs(*elapsed)),
-        State::Interrupted { elapsed, reason } => {
+        StepState::Done { elapsed, note } if note.is_empty() => {
+            format!("done in {}", secs(*elapsed))
+        }
+        StepState::Done { elapsed, note } => format!("done ({note}) in {}", secs(*elapsed)),
+        StepState::Failed { elapsed, reason } => {
+            format!("FAILED after {}: {reason}", secs(*elapsed))
+        }
+        StepState::Interrupted { elapsed, reason } => {
             format!("INTERRUPTED after {}: {reason}", secs(*elapsed))
         }
-        State::NotStarted { reason } => format!("not started: {reason}"),
+        StepState::NotStarted { reason } => format!("not started: {reason}"),
     }
 }
 
 /// The closing table and count line, for people.
-pub fn summary_text(report: &Report) -> String {
+pub fn summary_text(report: &ExecutionReport) -> String {
     let mut table = Table::new(["STEP", "RESULT", "TIME", "DETAIL"]);
     let (mut done, mut failed, mut interrupted, mut skipped) = (0, 0, 0, 0);
     for outcome in &report.steps {
         let (result, time, detail) = match &outcome.state {
-            State::Done { elapsed, note } => {
+            StepState::Done { elapsed, note } => {
                 done += 1;
                 ("done", secs(*elapsed), note.clone())
             }
-            State::Failed { elapsed, reason } => {
+            StepState::Failed { elapsed, reason } => {
                 failed += 1;
                 ("FAILED", secs(*elapsed), reason.clone())
             }
-            State::Interrupted { elapsed, reason } => {
+            StepState::Interrupted { elapsed, reason } => {
                 interrupted += 1;
                 ("INTERRUPTED", secs(*elapsed), reason.clone())
             }
-            State::NotStarted { reason } => {
+            StepState::NotStarted { reason } => {
                 skipped += 1;
                 ("not started", "-".into(), reason.clone())
             }
@@ -95,7 +99,7 @@ impl Reporter for Plain {
     fn note(&self, text: &str) {
         println!("{} {text}", now_millis());
     }
-    fn summary(&self, report: &Report) {
+    fn summary(&self, report: &ExecutionReport) {
         print!("{}", summary_text(report));
         let _ = std::io::stdout().flush();
     }
@@ -156,7 +160,7 @@ impl Reporter for JsonLines {
     fn note(&self, text: &str) {
         emit(json!({"event": "note", "message": text}));
     }
-    fn summary(&self, report: &Report) {
+    fn summary(&self, report: &ExecutionReport) {
         let mut value = json!({"event": "summary", "ok": report.succeeded()});
         if let (Some(map), Ok(serde_json::Value::Object(fields))) =
             (value.as_object_mut(), serde_json::to_value(report))
@@ -225,10 +229,10 @@ impl Reporter for Bars {
                 if let Some(bar) = self.bars.get(&step.id) {
                     bar.set_style(Self::style(false, self.width()));
                     let mark = match state {
-                        State::Done { .. } => "✓",
-                        State::Failed { .. } => "✗",
-                        State::Interrupted { .. } => "!",
-                        State::NotStarted { .. } => "-",
+                        StepState::Done { .. } => "✓",
+                        StepState::Failed { .. } => "✗",
+                        StepState::Interrupted { .. } => "!",
+                        StepState::NotStarted { .. } => "-",
                     };
                     bar.finish_with_message(format!("{mark} {}", describe(state)));
                 }
@@ -242,7 +246,7 @@ impl Reporter for Bars {
             let _ = self.multi.println(text);
         }
     }
-    fn summary(&self, report: &Report) {
+    fn summary(&self, report: &ExecutionReport) {
         for bar in self.bars.values() {
             if !bar.is_finished() {
                 bar.finish();
@@ -257,29 +261,29 @@ impl Reporter for Bars {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::executor::Outcome;
+    use crate::executor::StepOutcome;
 
     #[test]
     fn the_summary_counts_done_failed_and_not_started() {
-        let report = Report {
+        let report = ExecutionReport {
             steps: vec![
-                Outcome {
+                StepOutcome {
                     id: "kps".into(),
-                    state: State::Done {
+                    state: StepState::Done {
                         elapsed: Duration::from_millis(3100),
                         note: "unchanged".into(),
                     },
                 },
-                Outcome {
+                StepOutcome {
                     id: "loki".into(),
-                    state: State::Failed {
+                    state: StepState::Failed {
                         elapsed: Duration::from_secs(2),
                         reason: "boom".into(),
                     },
                 },
-                Outcome {
+                StepOutcome {
                     id: "otel-collector".into(),
-                    state: State::NotStarted {
+                    state: StepState::NotStarted {
                         reason: "needs `loki`, which failed".into(),
                     },
                 },

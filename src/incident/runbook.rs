@@ -21,7 +21,7 @@ use crate::render::labels;
 use crate::slo::rules::{self, Rule};
 use crate::slo::{budget, links};
 
-pub use dashboard::{config_map, config_map_name, dashboard};
+pub use dashboard::config_map;
 pub use markdown::markdown;
 
 /// The time range Explore links open: the fastest page's long window and what led up to it.
@@ -565,7 +565,7 @@ fn team_steps(config: &RunbookConfig, section: StepSection) -> impl Iterator<Ite
 
 fn verify_recovery(ctx: &Context, alerts: &[AlertSection]) -> VerifyRecovery {
     let slo = ctx.slo;
-    let base = crate::profile::Duration::from_secs(crate::profile::slo::BASE_WINDOW_SECS);
+    let base = crate::profile::PromDuration::from_secs(crate::profile::slo::BASE_WINDOW_SECS);
     let m = format!("{{slo={}}}", quote(slo.name.as_str()));
     let budget = slo.objective.error_budget();
     let query = format!("{}{m} / {budget}", rules::ratio_metric(&base));

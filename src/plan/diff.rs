@@ -6,7 +6,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 use crate::helm::Deployed;
-use crate::profile::{Duration, Quantity};
+use crate::profile::{PromDuration, Quantity};
 use crate::render::endpoints::{KPS_RELEASE, LOKI_RELEASE, TEMPO_RELEASE};
 use crate::render::Release;
 
@@ -385,8 +385,8 @@ fn destructive(release: &str, live: &Value, rendered: &Value) -> Vec<Destructive
                 }
                 Rule::Retention => {
                     if let (Some(old), Some(new)) = (
-                        b.and_then(|s| s.parse::<Duration>().ok()),
-                        a.and_then(|s| s.parse::<Duration>().ok()),
+                        b.and_then(|s| s.parse::<PromDuration>().ok()),
+                        a.and_then(|s| s.parse::<PromDuration>().ok()),
                     ) {
                         if new.as_secs() < old.as_secs() {
                             push(

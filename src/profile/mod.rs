@@ -2,13 +2,13 @@
 //! validation with source positions. Nothing here knows about Helm charts.
 
 mod builtin;
-pub mod collector;
+pub(crate) mod collector;
 mod model;
 mod overrides;
-pub mod slo;
-pub mod types;
+pub(crate) mod slo;
+pub(crate) mod types;
 mod validate;
-pub mod workload;
+pub(crate) mod workload;
 
 use std::fmt;
 use std::fs;
@@ -18,7 +18,7 @@ use std::sync::Arc;
 use crate::yaml::{self, de, Node, Pos};
 pub use builtin::{builtin_names, builtin_source};
 pub use model::*;
-pub use types::{DnsName, Duration, Quantity};
+pub use types::{DnsName, PromDuration, Quantity};
 
 /// A loaded, validated profile: the model plus the merged YAML tree it came from (kept for the
 /// positions of later diagnostics).

@@ -8,8 +8,8 @@ use serde::{Deserialize, Serialize};
 
 use super::collector::Collector;
 use super::slo::{Policy, Slo};
-use super::types::{parse_literal, Cpu, DnsName, Duration, Quantity};
-use super::workload::{Pricing, Workload};
+use super::types::{parse_literal, Cpu, DnsName, PromDuration, Quantity};
+use super::workload::{Pricing, Traffic};
 
 /// Helm values passed through untouched and merged last. Must be a mapping.
 #[derive(Clone, Debug, Serialize, PartialEq)]
@@ -76,7 +76,7 @@ pub struct Stack {
     #[serde(default, skip_serializing_if = "Runbooks::is_empty")]
     pub runbooks: Runbooks,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub workload: Option<Workload>,
+    pub workload: Option<Traffic>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pricing: Option<Pricing>,
 }
@@ -135,7 +135,7 @@ pub struct Metrics {
     pub enabled: bool,
     /// How long samples are kept.
     #[serde(default = "default_metrics_retention")]
-    pub retention: Duration,
+    pub retention: PromDuration,
     /// Volume size of each Prometheus replica; `retentionSize` is kept safely below it.
     #[serde(default = "default_metrics_storage")]
     pub storage: Quantity,
@@ -144,7 +144,7 @@ pub struct Metrics {
     #[serde(default = "one")]
     pub replicas: u32,
     #[serde(default = "default_scrape_interval")]
-    pub scrape_interval: Duration,
+    pub scrape_interval: PromDuration,
     /// Remote write to a long-term store (Thanos receive, Mimir, …).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub remote_write: Option<RemoteWrite>,
@@ -173,13 +173,13 @@ impl Default for Metrics {
     }
 }
 
-fn default_metrics_retention() -> Duration {
+fn default_metrics_retention() -> PromDuration {
     parse_literal("7d")
 }
 fn default_metrics_storage() -> Quantity {
     parse_literal("20Gi")
 }
-fn default_scrape_interval() -> Duration {
+fn default_scrape_interval() -> PromDuration {
     parse_literal("30s")
 }
 fn yes() -> bool {
@@ -251,7 +251,7 @@ pub struct Logs {
     #[serde(default)]
     pub mode: LogsMode,
     #[serde(default = "default_logs_retention")]
-    pub retention: Duration,
+    pub retention: PromDuration,
     /// Volume size (monolithic: the single binary's volume; distributed: each ingester's WAL).
     #[serde(default = "default_logs_storage")]
     pub storage: Quantity,
@@ -295,7 +295,7 @@ impl Default for Logs {
     }
 }
 
-fn default_logs_retention() -> Duration {
+fn default_logs_retention() -> PromDuration {
     parse_literal("7d")
 }
 fn default_logs_storage() -> Quantity {
@@ -353,7 +353,7 @@ pub struct Traces {
     #[serde(default = "yes")]
     pub enabled: bool,
     #[serde(default = "default_traces_retention")]
-    pub retention: Duration,
+    pub retention: PromDuration,
     #[serde(default = "default_traces_storage")]
     pub storage: Quantity,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -391,7 +391,7 @@ impl Default for Traces {
     }
 }
 
-fn default_traces_retention() -> Duration {
+fn default_traces_retention() -> PromDuration {
     parse_literal("3d")
 }
 fn default_traces_storage() -> Quantity {

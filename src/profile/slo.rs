@@ -16,7 +16,7 @@ use schemars::{json_schema, JsonSchema, Schema, SchemaGenerator};
 use serde::{de, Deserialize, Deserializer, Serialize, Serializer};
 
 use super::model::Labels;
-use super::types::{DnsName, Duration};
+use super::types::{DnsName, PromDuration};
 pub(super) use check::check_slos;
 pub use check::warnings;
 pub use exact::Exact;
@@ -360,12 +360,12 @@ pub const BASE_WINDOW_SECS: u64 = 300;
 pub const LONGEST_ALERT_WINDOW_SECS: u64 = 3 * 86_400;
 
 impl Tier {
-    pub fn long_window(&self) -> Duration {
-        Duration::from_secs(self.long_secs)
+    pub fn long_window(&self) -> PromDuration {
+        PromDuration::from_secs(self.long_secs)
     }
 
-    pub fn short_window(&self) -> Duration {
-        Duration::from_secs(self.short_secs)
+    pub fn short_window(&self) -> PromDuration {
+        PromDuration::from_secs(self.short_secs)
     }
 
     /// A tier of the user's own (`alerting.tiers`, OpenSLO alert conditions).
@@ -379,7 +379,7 @@ impl Tier {
     }
 
     /// Budget share × SLO window / long window: 14.4 for 2% in 1h of 30d, 13.44 of 28d.
-    pub fn burn_rate(&self, window: &Duration) -> Exact {
+    pub fn burn_rate(&self, window: &PromDuration) -> Exact {
         self.budget
             * Exact::ratio(
                 i128::from(window.as_secs()),
@@ -393,12 +393,12 @@ impl Tier {
     }
 
     /// The error ratio both windows must exceed: burn rate × error budget.
-    pub fn threshold(&self, objective: &Objective, window: &Duration) -> Exact {
+    pub fn threshold(&self, objective: &Objective, window: &PromDuration) -> Exact {
         self.burn_rate(window) * objective.error_budget()
     }
 
     /// False when even 100% errors stay at or under the threshold (e.g. 14.4× at a 90% objective).
-    pub fn can_fire(&self, objective: &Objective, window: &Duration) -> bool {
+    pub fn can_fire(&self, objective: &Objective, window: &PromDuration) -> bool {
         self.threshold(objective, window) < Exact::int(1)
     }
 
@@ -424,13 +424,13 @@ mod tests {
 
     #[test]
     fn burn_rates_follow_the_workbook() {
-        let d30: Duration = parse_literal("30d");
+        let d30: PromDuration = parse_literal("30d");
         let rates: Vec<String> = TIERS
             .iter()
             .map(|t| t.burn_rate(&d30).to_string())
             .collect();
         assert_eq!(rates, ["14.4", "6", "3", "1"]);
-        let d28: Duration = parse_literal("28d");
+        let d28: PromDuration = parse_literal("28d");
         let rates: Vec<String> = TIERS
             .iter()
             .map(|t| t.burn_rate(&d28).to_string())
@@ -445,7 +445,7 @@ mod tests {
 
     #[test]
     fn tiers_that_can_never_fire_are_known() {
-        let d30: Duration = parse_literal("30d");
+        let d30: PromDuration = parse_literal("30d");
         let o = objective("90");
         let fire: Vec<bool> = TIERS.iter().map(|t| t.can_fire(&o, &d30)).collect();
         assert_eq!(fire, [false, true, true, true], "14.4 × 10% = 144%");

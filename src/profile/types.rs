@@ -42,14 +42,14 @@ macro_rules! string_type {
 
 /// A duration such as `30s`, `5m`, `6h`, `30d`, `2w` or `1h30m` (Prometheus notation).
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct Duration {
+pub struct PromDuration {
     seconds: u64,
     text: String,
 }
 
-impl Duration {
+impl PromDuration {
     pub fn from_secs(seconds: u64) -> Self {
-        Duration {
+        PromDuration {
             seconds,
             text: format_seconds(seconds),
         }
@@ -81,7 +81,7 @@ pub fn format_seconds(mut seconds: u64) -> String {
     out
 }
 
-impl FromStr for Duration {
+impl FromStr for PromDuration {
     type Err = String;
     fn from_str(text: &str) -> Result<Self, String> {
         let invalid = || {
@@ -129,7 +129,7 @@ impl FromStr for Duration {
         if seconds > MAX_PROMETHEUS_SECONDS {
             return Err(too_large());
         }
-        Ok(Duration {
+        Ok(PromDuration {
             seconds,
             text: text.to_string(),
         })
@@ -141,7 +141,7 @@ impl FromStr for Duration {
 pub const MAX_PROMETHEUS_SECONDS: u64 = (i64::MAX / 1_000_000_000) as u64;
 
 string_type!(
-    Duration,
+    PromDuration,
     "Duration",
     "^([0-9]+[smhdwy])+$",
     "A duration: a whole number and a unit (s, m, h, d, w, y), e.g. 30s, 5m, 30d"
@@ -367,21 +367,21 @@ mod tests {
 
     #[test]
     fn durations_parse_to_seconds() {
-        let d: Duration = "30d".parse().unwrap();
+        let d: PromDuration = "30d".parse().unwrap();
         assert_eq!(d.as_secs(), 30 * 86_400);
-        assert_eq!("1h30m".parse::<Duration>().unwrap().as_secs(), 5_400);
-        assert_eq!("2w".parse::<Duration>().unwrap().as_secs(), 14 * 86_400);
-        assert_eq!("5m".parse::<Duration>().unwrap().to_string(), "5m");
-        assert_eq!("30d".parse::<Duration>().unwrap().as_hours_ceil(), 720);
+        assert_eq!("1h30m".parse::<PromDuration>().unwrap().as_secs(), 5_400);
+        assert_eq!("2w".parse::<PromDuration>().unwrap().as_secs(), 14 * 86_400);
+        assert_eq!("5m".parse::<PromDuration>().unwrap().to_string(), "5m");
+        assert_eq!("30d".parse::<PromDuration>().unwrap().as_hours_ceil(), 720);
     }
 
     #[test]
     fn durations_refuse_malformed_text() {
         for bad in ["", "30", "d", "30x", "3.5d", "-1d", "1h30", "30 d"] {
-            let err = bad.parse::<Duration>().unwrap_err();
+            let err = bad.parse::<PromDuration>().unwrap_err();
             assert!(err.contains("expected a whole number"), "{bad}: {err}");
         }
-        assert!("99999999999999999999y".parse::<Duration>().is_err());
+        assert!("99999999999999999999y".parse::<PromDuration>().is_err());
     }
 
     #[test]

@@ -31,7 +31,8 @@ pub const DEFAULT_BYTES_PER_EVENT: u64 = 300;
 
 #[derive(Clone, Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
-pub struct Workload {
+#[schemars(rename = "Workload")]
+pub struct Traffic {
     /// Hosts, for per-host vendor pricing.
     #[serde(default)]
     pub hosts: u32,

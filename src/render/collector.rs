@@ -134,6 +134,7 @@ fn join_labels_processor() -> Value {
 /// Resource attributes the chart's `kubernetesAttributes` preset extracts onto every log record
 /// and span (opentelemetry-collector chart 0.170.0, `_config.tpl`). The presets are merged over our
 /// config, so this list is the chart's, not ours: the tests check the join labels against it.
+#[cfg(test)]
 pub const KUBERNETES_ATTRIBUTES_PRESET: [&str; 23] = [
     "k8s.namespace.name",
     "k8s.pod.name",

@@ -57,7 +57,7 @@ impl WriteError {
     pub fn is_bad_input(&self) -> bool {
         match self {
             WriteError::Refused(_) => true,
-            WriteError::Io { source, .. } => crate::error::is_bad_output_path(source),
+            WriteError::Io { source, .. } => crate::exit::is_bad_output_path(source),
         }
     }
 }

@@ -53,6 +53,7 @@ pub const EXEMPLAR_TRACE_ID_LABELS: [&str; 2] = ["traceID", "trace_id"];
 /// Resource attributes Loki's OTLP endpoint indexes as stream labels by default (Loki 3.7,
 /// `distributor.otlp_config.default_resource_attributes_as_index_labels`). Everything else,
 /// `trace_id` included, becomes structured metadata, which a stream selector cannot match.
+#[cfg(test)]
 pub const LOKI_DEFAULT_INDEX_ATTRIBUTES: [&str; 18] = [
     "service.name",
     "service.namespace",
@@ -76,6 +77,7 @@ pub const LOKI_DEFAULT_INDEX_ATTRIBUTES: [&str; 18] = [
 
 /// The Loki label an OTLP resource attribute becomes: Loki replaces every character that is not a
 /// letter, digit or `_` with `_`.
+#[cfg(test)]
 pub fn loki_label_for(attribute: &str) -> String {
     attribute
         .chars()

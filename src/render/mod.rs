@@ -2,17 +2,17 @@
 //! itself, and the plan that orders them. Pure: no I/O, no clock; the same profile gives the same
 //! bytes. One file per chart; the Grafana wiring lives in `datasources`.
 
-pub mod charts;
-pub mod collector;
-pub mod datasources;
-pub mod endpoints;
-pub mod files;
+pub(crate) mod charts;
+pub(crate) mod collector;
+pub(crate) mod datasources;
+pub(crate) mod endpoints;
+pub(crate) mod files;
 mod kube_prometheus_stack;
-pub mod labels;
-pub mod lint;
+pub(crate) mod labels;
+pub(crate) mod lint;
 mod loki;
 mod manifests;
-pub mod merge;
+pub(crate) mod merge;
 mod object_storage;
 mod resources;
 mod tempo;

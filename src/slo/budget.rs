@@ -3,25 +3,25 @@
 //! budget is `(1 − objective) × P` of full outage. Exact, like the rules' thresholds.
 
 use crate::profile::slo::{Exact, Objective};
-use crate::profile::Duration;
+use crate::profile::PromDuration;
 
 /// The share of the window's budget spent per hour at `burn` (0.02 for 14.4× over 30d).
-pub fn share_per_hour(burn: Exact, window: &Duration) -> Exact {
+pub fn share_per_hour(burn: Exact, window: &PromDuration) -> Exact {
     burn * Exact::ratio(3_600, i128::from(window.as_secs()))
 }
 
 /// Seconds until a full budget is spent at `burn` (50 h for 14.4× over 30d).
-pub fn exhaustion_secs(burn: Exact, window: &Duration) -> Exact {
+pub fn exhaustion_secs(burn: Exact, window: &PromDuration) -> Exact {
     Exact::int(i128::from(window.as_secs())) / burn
 }
 
 /// The full outage the whole window's budget allows, in seconds (43.2 min for 99.9% over 30d).
-pub fn allowed_downtime_secs(objective: &Objective, window: &Duration) -> Exact {
+pub fn allowed_downtime_secs(objective: &Objective, window: &PromDuration) -> Exact {
     objective.error_budget() * Exact::int(i128::from(window.as_secs()))
 }
 
 /// Seconds at `burn` until `share` of the budget is spent.
-pub fn secs_to_spend(share: Exact, burn: Exact, window: &Duration) -> Exact {
+pub fn secs_to_spend(share: Exact, burn: Exact, window: &PromDuration) -> Exact {
     share * exhaustion_secs(burn, window)
 }
 
@@ -31,7 +31,7 @@ mod tests {
     use crate::profile::slo::TIERS;
     use crate::profile::types::parse_literal;
 
-    fn d(text: &str) -> Duration {
+    fn d(text: &str) -> PromDuration {
         parse_literal(text)
     }
     fn o(text: &str) -> Objective {

@@ -19,14 +19,14 @@ use crate::profile::slo::{
     Calendar, Exact, Objective, Severity, Slo, Tier, BASE_WINDOW_SECS, TIERS,
 };
 use crate::profile::types::format_seconds;
-use crate::profile::Duration;
+use crate::profile::PromDuration;
 
 /// The budget of one objective and the figures of its tiers.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Explanation {
     pub name: String,
     pub objective: Objective,
-    pub window: Duration,
+    pub window: PromDuration,
     /// A calendar window (`1mo`, `1w`): `window` is then its typical length, which the alerts use.
     pub calendar: Option<Calendar>,
     pub error_budget_ratio: Exact,
@@ -78,7 +78,7 @@ fn derived_detection(threshold: Exact, window_secs: u64) -> f64 {
 pub fn explain(
     name: &str,
     objective: &Objective,
-    window: &Duration,
+    window: &PromDuration,
     tiers: &[Tier],
     requests: Option<u64>,
 ) -> Explanation {
@@ -157,7 +157,7 @@ pub fn explain_slo(slo: &Slo, requests: Option<u64>) -> Explanation {
 /// Explains an objective given on the command line, with every tier.
 pub fn explain_objective(
     objective: &Objective,
-    window: &Duration,
+    window: &PromDuration,
     requests: Option<u64>,
 ) -> Explanation {
     let name = format!("{objective}% over {window}");
@@ -203,7 +203,7 @@ struct TierJson {
 impl Explanation {
     /// What `minEvents` means for one tier: the traffic its long window needs, and with
     /// `--requests`, whether the service has it.
-    fn min_events_text(&self, min: u64, long: &Duration) -> String {
+    fn min_events_text(&self, min: u64, long: &PromDuration) -> String {
         let long_minutes = Exact::ratio(i128::from(long.as_secs()), 60);
         let per_minute = Exact::int(i128::from(min)) / long_minutes;
         let mut text = format!(
@@ -393,7 +393,7 @@ mod tests {
 
     #[test]
     fn budgets_match_the_workbook_figures() {
-        let d30: Duration = parse_literal("30d");
+        let d30: PromDuration = parse_literal("30d");
         let e = explain_objective(&objective("99.9"), &d30, Some(1_500_000_000));
         assert_eq!(e.error_budget_ratio.to_string(), "0.001");
         assert_eq!(e.budget_minutes.to_string(), "43.2");

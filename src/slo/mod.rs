@@ -3,11 +3,11 @@
 //! report against a Prometheus (`report`). Everything but `report` is pure, so `render` can put
 //! the rules and the dashboard among its manifests.
 
-pub mod budget;
-pub mod dashboard;
-pub mod explain;
-pub mod links;
+pub(crate) mod budget;
+pub(crate) mod dashboard;
+pub(crate) mod explain;
+pub(crate) mod links;
 pub mod openslo;
-pub mod prometheus;
-pub mod report;
-pub mod rules;
+pub(crate) mod prometheus;
+pub(crate) mod report;
+pub(crate) mod rules;

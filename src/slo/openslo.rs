@@ -30,7 +30,7 @@ use serde_json::{json, Value as Json};
 
 use crate::profile::slo::{Calendar, Exact, Indicator, Selector, Severity, Slo, Tier};
 use crate::profile::types::format_seconds;
-use crate::profile::{Duration, Problem};
+use crate::profile::{Problem, PromDuration};
 use crate::yaml::{self, from_node, DeError, Key, Node, Pos, Value, YamlError};
 
 pub const API_VERSION: &str = "openslo/v1";
@@ -1044,7 +1044,7 @@ impl<'a> Mapper<'a> {
         c: &ConditionItem,
         place: Place,
         at: &str,
-        window: &Duration,
+        window: &PromDuration,
     ) -> Option<(Tier, Pos)> {
         let (cond, cplace, meta) = match (&c.condition_ref, &c.spec) {
             (Some(name), None) => match self.catalog.conditions.get(name) {
@@ -1153,7 +1153,7 @@ impl<'a> Mapper<'a> {
     }
 }
 
-fn same_tier(got: &Tier, want: &Tier, window: &Duration) -> bool {
+fn same_tier(got: &Tier, want: &Tier, window: &PromDuration) -> bool {
     let diff = got.burn_rate(window) - want.burn_rate(window);
     got.severity == want.severity
         && got.long_secs == want.long_secs

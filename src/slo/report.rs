@@ -15,46 +15,47 @@ use super::rules::{alert_windows, errors_expr, total_expr, ALERT_NAME};
 use crate::profile::slo::Policy;
 use crate::profile::slo::{Exact, Indicator, Slo};
 use crate::profile::types::format_seconds;
-use crate::profile::{Duration, Stack};
+use crate::profile::{PromDuration, Stack};
 
 /// Queries in flight at once: enough to hide latency, few enough not to load Prometheus.
 const CONCURRENT_QUERIES: usize = 8;
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+/// Where an SLO stands in the error-budget policy (also `slo report --fail-on`'s values).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, clap::ValueEnum)]
 #[serde(rename_all = "lowercase")]
-pub enum State {
+pub enum BudgetState {
     Healthy,
     Low,
     Exhausted,
 }
 
-impl State {
+impl BudgetState {
     pub fn as_str(self) -> &'static str {
         match self {
-            State::Healthy => "healthy",
-            State::Low => "low",
-            State::Exhausted => "exhausted",
+            BudgetState::Healthy => "healthy",
+            BudgetState::Low => "low",
+            BudgetState::Exhausted => "exhausted",
         }
     }
 
     /// What the error-budget policy asks for in this state.
     pub fn actions(self) -> &'static str {
         match self {
-            State::Healthy => "releases approved",
-            State::Low => "more review; load tests for major changes",
-            State::Exhausted => "feature freeze: only reliability work ships",
+            BudgetState::Healthy => "releases approved",
+            BudgetState::Low => "more review; load tests for major changes",
+            BudgetState::Exhausted => "feature freeze: only reliability work ships",
         }
     }
 
     /// From budget remaining in percent: above `healthy` healthy, from `low` to `healthy` low,
     /// below `low` exhausted.
-    pub fn from_remaining(percent: f64, policy: &Policy) -> State {
+    pub fn from_remaining(percent: f64, policy: &Policy) -> BudgetState {
         if percent > policy.healthy {
-            State::Healthy
+            BudgetState::Healthy
         } else if percent >= policy.low {
-            State::Low
+            BudgetState::Low
         } else {
-            State::Exhausted
+            BudgetState::Exhausted
         }
     }
 }
@@ -94,7 +95,7 @@ pub struct SloReport {
     /// December for a `1mo` window).
     pub budget_remaining_minutes: Option<f64>,
     /// `None` without data: no verdict can be given.
-    pub state: Option<State>,
+    pub state: Option<BudgetState>,
     pub actions: Option<&'static str>,
     pub burn_rates: Vec<BurnRate>,
     pub firing_alerts: Vec<FiringAlert>,
@@ -102,7 +103,7 @@ pub struct SloReport {
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
-pub struct Report {
+pub struct BudgetReport {
     pub profile: String,
     pub prometheus_url: String,
     /// RFC 3339, UTC: the instant every query was evaluated at.
@@ -118,7 +119,7 @@ pub struct PolicyJson {
 }
 
 /// Queries `client` for every SLO of `stack`, at unix time `at`.
-pub async fn build(client: &Client, stack: &Stack, at: f64) -> Result<Report, QueryError> {
+pub async fn build(client: &Client, stack: &Stack, at: f64) -> Result<BudgetReport, QueryError> {
     let mut queries: Vec<String> = Vec::new();
     let mut plans = Vec::new();
     for slo in &stack.slos {
@@ -138,7 +139,7 @@ pub async fn build(client: &Client, stack: &Stack, at: f64) -> Result<Report, Qu
         .zip(&plans)
         .map(|(slo, plan)| plan.report(slo, &results, &firing, &stack.policy))
         .collect();
-    Ok(Report {
+    Ok(BudgetReport {
         profile: stack.name.to_string(),
         prometheus_url: client.url().to_string(),
         time: crate::time::format_instant(at),
@@ -156,7 +157,7 @@ struct SloQueries {
     period: (i64, i64),
     bad: usize,
     total: usize,
-    windows: Vec<(Duration, usize)>,
+    windows: Vec<(PromDuration, usize)>,
     bucket: Option<(usize, String)>,
 }
 
@@ -238,7 +239,7 @@ impl SloQueries {
             }
         }
         let remaining = ratio.map(|r| 1.0 - r / budget);
-        let state = remaining.map(|r| State::from_remaining(r * 100.0, policy));
+        let state = remaining.map(|r| BudgetState::from_remaining(r * 100.0, policy));
         let window_minutes = (self.period.1 - self.period.0) as f64 / 60.0;
         let mut firing_alerts: Vec<FiringAlert> = firing
             .iter()
@@ -264,7 +265,7 @@ impl SloQueries {
             budget_remaining: remaining,
             budget_remaining_minutes: remaining.map(|r| r * budget * window_minutes),
             state,
-            actions: state.map(State::actions),
+            actions: state.map(BudgetState::actions),
             burn_rates: self
                 .windows
                 .iter()
@@ -280,13 +281,15 @@ impl SloQueries {
 }
 
 fn window_secs(text: &str) -> u64 {
-    text.parse::<Duration>().map(|d| d.as_secs()).unwrap_or(0)
+    text.parse::<PromDuration>()
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
 }
 
-impl Report {
+impl BudgetReport {
     /// The SLOs that fail a `--fail-on` gate: at or below `threshold`, or without data (a gate
     /// must not pass on a typo in a selector).
-    pub fn failing(&self, threshold: State) -> Vec<&SloReport> {
+    pub fn failing(&self, threshold: BudgetState) -> Vec<&SloReport> {
         self.slos
             .iter()
             .filter(|s| s.state.is_none_or(|state| state >= threshold))

@@ -24,7 +24,7 @@ use serde_json::json;
 use crate::profile::slo::selector::quote;
 use crate::profile::slo::{Indicator, Selector, Slo, Tier, BASE_WINDOW_SECS};
 use crate::profile::types::format_seconds;
-use crate::profile::{Duration, Stack};
+use crate::profile::{PromDuration, Stack};
 
 /// Every SLO alert has this name; `slo`, `severity` and the windows tell them apart.
 pub const ALERT_NAME: &str = "SLOErrorBudgetBurn";
@@ -57,26 +57,20 @@ pub enum Rule {
     },
 }
 
-impl Rule {
-    pub fn is_record(&self) -> bool {
-        matches!(self, Rule::Record { .. })
-    }
-}
-
 /// The recorded error ratio over `window` (`slo:error_ratio:window1h`).
-pub fn ratio_metric(window: &Duration) -> String {
+pub fn ratio_metric(window: &PromDuration) -> String {
     format!("slo:error_ratio:window{}", format_seconds(window.as_secs()))
 }
 
 /// The distinct windows of the enabled tiers that can fire, shortest first.
-pub fn alert_windows(slo: &Slo) -> Vec<Duration> {
+pub fn alert_windows(slo: &Slo) -> Vec<PromDuration> {
     let mut secs: Vec<u64> = live_tiers(slo)
         .flat_map(|t| [t.short_secs, t.long_secs])
         .chain([BASE_WINDOW_SECS])
         .collect();
     secs.sort_unstable();
     secs.dedup();
-    secs.into_iter().map(Duration::from_secs).collect()
+    secs.into_iter().map(PromDuration::from_secs).collect()
 }
 
 /// The tiers that get an alert: enabled and able to fire.
@@ -123,7 +117,7 @@ fn matcher(slo: &Slo) -> String {
 }
 
 /// `sum_over_time(errors[W]) / sum_over_time(total[W])`, or the base ratio for the base window.
-fn ratio_expr(slo: &Slo, window: &Duration) -> String {
+fn ratio_expr(slo: &Slo, window: &PromDuration) -> String {
     let m = matcher(slo);
     if window.as_secs() == BASE_WINDOW_SECS {
         format!("{ERRORS_METRIC}{m} / {TOTAL_METRIC}{m}")

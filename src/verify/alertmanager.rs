@@ -11,11 +11,11 @@ use tokio::time::Instant;
 
 use super::http::{format_duration, Call};
 use super::prometheus::api;
-use super::runner::{Check, Ctx, Outcome};
+use super::runner::{Check, CheckVerdict, Ctx};
 use super::targets::Target;
 use super::wait::{self, Attempt, Backoff, Stop};
 use super::Component;
-use crate::profile::Duration as ProfileDuration;
+use crate::profile::PromDuration;
 
 /// How often Alertmanager is asked again while its cluster settles or the Watchdog is on its way.
 const PACE: Backoff = Backoff::every(Duration::from_millis(500));
@@ -211,22 +211,22 @@ fn judge_absence(
     ))
 }
 
-async fn delivery(ctx: &Ctx) -> Outcome {
+async fn delivery(ctx: &Ctx) -> CheckVerdict {
     let prometheus = match ctx.endpoint(Target::Prometheus).await {
         Ok(ep) => ep,
-        Err(e) => return Outcome::Fail(e),
+        Err(e) => return CheckVerdict::Fail(e),
     };
     let alertmanager = match ctx.endpoint(Target::Alertmanager).await {
         Ok(ep) => ep,
-        Err(e) => return Outcome::Fail(e),
+        Err(e) => return CheckVerdict::Fail(e),
     };
     let rules_call = || Call::get("/api/v1/rules").query("type", "alert");
     let rules: Groups = match api(&prometheus, ctx, rules_call()).await {
         Ok(rules) => rules,
-        Err(e) => return Outcome::Fail(e),
+        Err(e) => return CheckVerdict::Fail(e),
     };
     let Some(first_look) = watchdog(&rules) else {
-        return Outcome::Skip(format!(
+        return CheckVerdict::Skip(format!(
             "Prometheus has no `{WATCHDOG}` alert rule to follow (kube-prometheus-stack's defaultRules.rules.general)"
         ));
     };
@@ -255,7 +255,7 @@ async fn delivery(ctx: &Ctx) -> Outcome {
         .and_then(|f| {
             f.get("rules.alert.resend-delay")?
                 .as_str()?
-                .parse::<ProfileDuration>()
+                .parse::<PromDuration>()
                 .ok()
         })
         .map_or(DEFAULT_RESEND_DELAY, |d| d.as_std());
@@ -301,9 +301,9 @@ async fn delivery(ctx: &Ctx) -> Outcome {
     })
     .await;
     match polled {
-        Ok(detail) => Outcome::Pass(detail),
-        Err(Stop::Failed(reason)) => Outcome::Fail(reason),
-        Err(stop) => Outcome::Fail(format!(
+        Ok(detail) => CheckVerdict::Pass(detail),
+        Err(Stop::Failed(reason)) => CheckVerdict::Fail(reason),
+        Err(stop) => CheckVerdict::Fail(format!(
             "the {WATCHDOG} rule is loaded but its alert did not reach Alertmanager within {}{hint}{}",
             ctx.timeout_text(),
             stop.last_seen()

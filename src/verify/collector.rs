@@ -12,7 +12,7 @@ use tokio::time::Instant;
 use super::expect::LogsDestination;
 use super::ids::SERVICE;
 use super::loki::{format_labels, poll_lines, Entry};
-use super::runner::{Check, Ctx, Outcome};
+use super::runner::{Check, CheckVerdict, Ctx};
 use super::targets::Target;
 use super::wait::{self, Attempt, Backoff, Stop};
 use super::{Component, Expectations};
@@ -29,7 +29,12 @@ const CLEANUP: Duration = Duration::from_secs(2);
 pub(crate) fn checks(expect: &Expectations) -> Vec<Check> {
     let c = Component::Collector;
     let pod_logs = match pod_logs_skip(expect) {
-        Some(reason) => Check::new(c, "pod-logs", &[], |_| async move { Outcome::Skip(reason) }),
+        Some(reason) => Check::new(
+            c,
+            "pod-logs",
+            &[],
+            |_| async move { CheckVerdict::Skip(reason) },
+        ),
         None => Check::new(
             c,
             "pod-logs",
@@ -185,14 +190,14 @@ pub(crate) fn marker_pod(name: &str, marker: &str) -> Pod {
     .expect("the marker pod is a valid Pod")
 }
 
-async fn pod_logs(ctx: &Ctx) -> Outcome {
+async fn pod_logs(ctx: &Ctx) -> CheckVerdict {
     let client = match ctx.cluster().await {
         Ok(c) => c,
-        Err(e) => return Outcome::Fail(e),
+        Err(e) => return CheckVerdict::Fail(e),
     };
     let loki = match ctx.endpoint(Target::Loki).await {
         Ok(ep) => ep,
-        Err(e) => return Outcome::Fail(e),
+        Err(e) => return CheckVerdict::Fail(e),
     };
     let ns = ctx.expect.namespace.clone();
     let name = format!("{SERVICE}-{}", ctx.ids.run);
@@ -204,7 +209,7 @@ async fn pod_logs(ctx: &Ctx) -> Outcome {
     let pod = marker_pod(&name, &marker);
     let create = workloads::create_pod(client.clone(), &ns, &pod);
     if let Err(e) = ctx.kube(&format!("creating pod {ns}/{name}"), create).await {
-        return Outcome::Fail(e);
+        return CheckVerdict::Fail(e);
     }
     // Leave time to delete the pod whatever happens below.
     let until = ctx.deadline.checked_sub(CLEANUP).unwrap_or(ctx.deadline);
@@ -213,11 +218,11 @@ async fn pod_logs(ctx: &Ctx) -> Outcome {
     let cleanup = tokio::time::timeout(CLEANUP, delete).await;
     match (outcome, cleanup) {
         (outcome, Ok(Ok(()))) => outcome,
-        (Outcome::Pass(detail), Ok(Err(e))) => Outcome::Fail(format!(
+        (CheckVerdict::Pass(detail), Ok(Err(e))) => CheckVerdict::Fail(format!(
             "{detail}, but deleting pod {ns}/{name} failed: {}",
             workloads::describe(&e)
         )),
-        (Outcome::Pass(detail), Err(_)) => Outcome::Fail(format!(
+        (CheckVerdict::Pass(detail), Err(_)) => CheckVerdict::Fail(format!(
             "{detail}, but deleting pod {ns}/{name} did not finish (it ends by itself within 150s)"
         )),
         (outcome, _) => outcome,
@@ -233,7 +238,7 @@ async fn follow_marker(
     name: &str,
     marker: &str,
     until: Instant,
-) -> Outcome {
+) -> CheckVerdict {
     // Wait for the pod to run; fail at once on what will not resolve by itself.
     let running = wait::until(
         until,
@@ -278,16 +283,16 @@ async fn follow_marker(
     .await;
     match running {
         Ok(()) => {}
-        Err(Stop::Failed(reason)) => return Outcome::Fail(reason),
+        Err(Stop::Failed(reason)) => return CheckVerdict::Fail(reason),
         Err(Stop::TimedOut(Some(seen))) => {
-            return Outcome::Fail(format!(
+            return CheckVerdict::Fail(format!(
                 "marker pod {ns}/{name} still {} after {}",
                 seen.what,
                 ctx.timeout_text()
             ))
         }
         Err(Stop::TimedOut(None)) => {
-            return Outcome::Fail(format!(
+            return CheckVerdict::Fail(format!(
                 "pod {ns}/{name} did not start within {}",
                 ctx.timeout_text()
             ))
@@ -300,10 +305,10 @@ async fn follow_marker(
     let path = "/loki/api/v1/query_range";
     let found = match poll_lines(ctx, loki, path, &query, tenant, &[], until).await {
         Ok(found) => found,
-        Err(e) => return Outcome::Fail(e),
+        Err(e) => return CheckVerdict::Fail(e),
     };
     let Some(entry) = found.into_iter().find(|e| e.line.contains(marker)) else {
-        return Outcome::Fail(format!(
+        return CheckVerdict::Fail(format!(
             "the line of pod {ns}/{name} did not reach Loki within {}: are the collector's agents tailing /var/log/pods?",
             ctx.timeout_text()
         ));

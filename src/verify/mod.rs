@@ -27,7 +27,7 @@ use std::time::Duration;
 
 use serde::Serialize;
 
-pub use expect::{CollectorExpect, Expectations, LogsDestination};
+pub use expect::Expectations;
 pub use http::redact_url;
 pub use runner::{run, Inputs, Progress};
 pub use targets::{parse_url, ClusterAccess, Credentials, Urls};
@@ -137,7 +137,7 @@ pub struct CheckResult {
 
 /// Every reported check, in a stable order, and the wall time of the whole run.
 #[derive(Clone, Debug)]
-pub struct Report {
+pub struct VerifyReport {
     pub checks: Vec<CheckResult>,
     pub wall: Duration,
 }
@@ -150,7 +150,7 @@ pub struct Summary {
     pub skip: usize,
 }
 
-impl Report {
+impl VerifyReport {
     pub fn summary(&self) -> Summary {
         let mut s = Summary::default();
         for c in &self.checks {

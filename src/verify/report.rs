@@ -2,11 +2,11 @@
 
 use serde_json::json;
 
-use super::{CheckResult, Report, Status};
+use super::{CheckResult, Status, VerifyReport};
 use crate::output::Table;
 
 /// `{"checks": [...], "summary": {"pass", "fail", "skip"}}`.
-pub fn json(report: &Report) -> serde_json::Value {
+pub fn json(report: &VerifyReport) -> serde_json::Value {
     json!({
         "checks": report.checks,
         "summary": report.summary(),
@@ -14,7 +14,7 @@ pub fn json(report: &Report) -> serde_json::Value {
 }
 
 /// The table people read on a terminal.
-pub fn table(report: &Report) -> Table {
+pub fn table(report: &VerifyReport) -> Table {
     let mut table = Table::new(["COMPONENT", "CHECK", "STATUS", "TIME", "DETAIL"]);
     for c in &report.checks {
         table.row([
@@ -29,7 +29,7 @@ pub fn table(report: &Report) -> Table {
 }
 
 /// One line per check, for pipes and logs: `fail prometheus/ready 12ms: …`.
-pub fn lines(report: &Report) -> String {
+pub fn lines(report: &VerifyReport) -> String {
     let mut out = String::new();
     for c in &report.checks {
         out.push_str(&format!(
@@ -53,7 +53,7 @@ fn duration(c: &CheckResult) -> String {
 }
 
 /// `12 passed, 1 failed, 2 skipped in 3.4s`.
-pub fn summary_line(report: &Report) -> String {
+pub fn summary_line(report: &VerifyReport) -> String {
     let s = report.summary();
     format!(
         "{} passed, {} failed, {} skipped in {:.1}s",
@@ -66,7 +66,7 @@ pub fn summary_line(report: &Report) -> String {
 
 /// JUnit XML as Jenkins, GitLab and GitHub's test reporters read it: one test case per check,
 /// classname = component.
-pub fn junit(report: &Report) -> String {
+pub fn junit(report: &VerifyReport) -> String {
     let s = report.summary();
     let secs = |ms: u64| format!("{:.3}", ms as f64 / 1000.0);
     let total = report.wall.as_secs_f64();
@@ -142,8 +142,8 @@ mod tests {
     use crate::verify::Component;
     use std::time::Duration;
 
-    fn report() -> Report {
-        Report {
+    fn report() -> VerifyReport {
+        VerifyReport {
             checks: vec![
                 CheckResult {
                     component: Component::Prometheus,

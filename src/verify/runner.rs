@@ -16,7 +16,7 @@ use super::expect::Expectations;
 use super::http::{format_duration, Endpoint};
 use super::ids::{now_ns, RunIds};
 use super::targets::{ClusterAccess, Credentials, Target, Urls};
-use super::{CheckResult, Component, Report, Status};
+use super::{CheckResult, Component, Status, VerifyReport};
 use crate::cluster::port_forward::PortForward;
 
 /// Everything one run needs.
@@ -36,32 +36,32 @@ pub type Progress = Arc<dyn Fn(&CheckResult) + Send + Sync>;
 
 /// A check's verdict, with its one-line detail.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub(crate) enum Outcome {
+pub(crate) enum CheckVerdict {
     Pass(String),
     Fail(String),
     Skip(String),
 }
 
-impl Outcome {
+impl CheckVerdict {
     fn split(self) -> (Status, String) {
         match self {
-            Outcome::Pass(d) => (Status::Pass, d),
-            Outcome::Fail(d) => (Status::Fail, d),
-            Outcome::Skip(d) => (Status::Skip, d),
+            CheckVerdict::Pass(d) => (Status::Pass, d),
+            CheckVerdict::Fail(d) => (Status::Fail, d),
+            CheckVerdict::Skip(d) => (Status::Skip, d),
         }
     }
 }
 
-impl From<Result<String, String>> for Outcome {
+impl From<Result<String, String>> for CheckVerdict {
     fn from(result: Result<String, String>) -> Self {
         match result {
-            Ok(detail) => Outcome::Pass(detail),
-            Err(detail) => Outcome::Fail(detail),
+            Ok(detail) => CheckVerdict::Pass(detail),
+            Err(detail) => CheckVerdict::Fail(detail),
         }
     }
 }
 
-type CheckFn = Box<dyn FnOnce(Arc<Ctx>) -> BoxFuture<'static, Outcome> + Send>;
+type CheckFn = Box<dyn FnOnce(Arc<Ctx>) -> BoxFuture<'static, CheckVerdict> + Send>;
 
 /// One named check, the checks it needs (`component/check`), and what it does.
 pub(crate) struct Check {
@@ -75,7 +75,7 @@ impl Check {
     pub fn new<F, Fut>(component: Component, name: impl Into<String>, needs: &[&str], f: F) -> Self
     where
         F: FnOnce(Arc<Ctx>) -> Fut + Send + 'static,
-        Fut: Future<Output = Outcome> + Send + 'static,
+        Fut: Future<Output = CheckVerdict> + Send + 'static,
     {
         Check {
             component,
@@ -108,7 +108,7 @@ pub(crate) struct Ctx {
     urls: Urls,
     cluster_access: ClusterAccess,
     /// The client, and the API server's address when a kubeconfig named it.
-    cluster: OnceCell<Result<(kube::Client, Option<String>), String>>,
+    cluster: OnceCell<Result<(kube::Client, String), String>>,
     endpoints: [OnceCell<Result<Endpoint, String>>; Target::COUNT],
     /// Kept alive for the run; dropping one stops its listener.
     forwards: Mutex<Vec<PortForward>>,
@@ -165,7 +165,12 @@ impl Ctx {
 
     /// `Kubernetes API at https://10.0.0.1:6443` when the address is known.
     pub fn api_name(&self) -> String {
-        match self.cluster.get().and_then(|c| c.as_ref().ok()?.1.as_ref()) {
+        match self
+            .cluster
+            .get()
+            .and_then(|c| c.as_ref().ok())
+            .map(|(_, url)| url)
+        {
             Some(url) => format!("Kubernetes API at {}", url.trim_end_matches('/')),
             None => "Kubernetes API".into(),
         }
@@ -275,7 +280,7 @@ pub(crate) fn test_ctx(profile: &str, loki_url: Option<&str>) -> Ctx {
             loki: loki_url.map(|u| u.parse().unwrap()),
             ..Urls::default()
         },
-        cluster: ClusterAccess::Kubeconfig {
+        cluster: ClusterAccess {
             path: Some("/nonexistent".into()),
             context: None,
         },
@@ -294,7 +299,7 @@ struct Finished {
 }
 
 /// Runs the selected checks and their prerequisites; returns the reported ones in catalog order.
-pub async fn run(inputs: Inputs, progress: Option<Progress>) -> Report {
+pub async fn run(inputs: Inputs, progress: Option<Progress>) -> VerifyReport {
     let started = Instant::now();
     let only = inputs.only.clone();
     let ctx = Arc::new(Ctx::new(inputs, started));
@@ -348,7 +353,7 @@ pub async fn run(inputs: Inputs, progress: Option<Progress>) -> Report {
         .flatten()
         .filter_map(|finished| finished.result)
         .collect();
-    Report {
+    VerifyReport {
         checks: results,
         wall: started.elapsed(),
     }
@@ -376,9 +381,9 @@ impl CheckNodes {
         Box::pin(async move {
             let begun = Instant::now();
             let outcome = if let Some(reason) = ctx.expect.disabled(component) {
-                Outcome::Skip(reason)
+                CheckVerdict::Skip(reason)
             } else if begun >= ctx.deadline {
-                Outcome::Skip(format!(
+                CheckVerdict::Skip(format!(
                     "not started: the {} timeout ran out first",
                     ctx.timeout_text()
                 ))
@@ -388,7 +393,7 @@ impl CheckNodes {
                 tokio::time::timeout_at(limit, run(ctx.clone()))
                     .await
                     .unwrap_or_else(|_| {
-                        Outcome::Fail(format!("did not finish within the {timeout} timeout"))
+                        CheckVerdict::Fail(format!("did not finish within the {timeout} timeout"))
                     })
             };
             finish(component, name, outcome, begun, reported, progress.as_ref())
@@ -406,7 +411,7 @@ impl<'a> crate::schedule::Nodes<'a> for CheckNodes {
     fn blocked(&mut self, i: usize, need: usize, finished: &Finished) -> Finished {
         let check = self.checks[i].take().expect("each check runs once");
         let outcome = match self.ctx.expect.disabled(check.component) {
-            Some(reason) => Outcome::Skip(reason),
+            Some(reason) => CheckVerdict::Skip(reason),
             None => blocked_by(&self.keys[need], finished),
         };
         finish(
@@ -428,12 +433,12 @@ impl<'a> crate::schedule::Nodes<'a> for CheckNodes {
 fn finish(
     component: Component,
     name: String,
-    outcome: Outcome,
+    outcome: CheckVerdict,
     begun: Instant,
     reported: bool,
     progress: Option<&Progress>,
 ) -> Finished {
-    let ran = !matches!(outcome, Outcome::Skip(_));
+    let ran = !matches!(outcome, CheckVerdict::Skip(_));
     let (status, detail) = outcome.split();
     let result = CheckResult {
         component,
@@ -460,14 +465,14 @@ fn finish(
 }
 
 /// The outcome of a check whose prerequisite `need` did not pass.
-fn blocked_by(need: &str, finished: &Finished) -> Outcome {
+fn blocked_by(need: &str, finished: &Finished) -> CheckVerdict {
     match (finished.status, finished.reported) {
-        (Status::Fail, true) => Outcome::Skip(format!("{need} failed")),
-        (Status::Skip, true) => Outcome::Skip(format!("{need} was skipped")),
+        (Status::Fail, true) => CheckVerdict::Skip(format!("{need} failed")),
+        (Status::Skip, true) => CheckVerdict::Skip(format!("{need} was skipped")),
         // Not reported (outside --only): its reason is this check's.
-        (Status::Fail, false) => Outcome::Fail(format!("{need}: {}", finished.detail)),
+        (Status::Fail, false) => CheckVerdict::Fail(format!("{need}: {}", finished.detail)),
         (Status::Skip, false) | (Status::Pass, _) => {
-            Outcome::Skip(format!("{need}: {}", finished.detail))
+            CheckVerdict::Skip(format!("{need}: {}", finished.detail))
         }
     }
 }
@@ -499,7 +504,7 @@ mod tests {
             only: only.iter().copied().collect(),
             timeout: Duration::from_secs(5),
             urls: Urls::default(),
-            cluster: ClusterAccess::Kubeconfig {
+            cluster: ClusterAccess {
                 path: Some("/nonexistent/kubeconfig".into()),
                 context: None,
             },
@@ -507,7 +512,7 @@ mod tests {
         }
     }
 
-    fn find<'a>(report: &'a Report, key: &str) -> &'a CheckResult {
+    fn find<'a>(report: &'a VerifyReport, key: &str) -> &'a CheckResult {
         report
             .checks
             .iter()

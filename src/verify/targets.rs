@@ -55,43 +55,21 @@ impl Urls {
     }
 }
 
-/// How to reach the Kubernetes API.
-#[derive(Clone)]
-pub enum ClusterAccess {
-    /// Like kubectl: `--kubeconfig`/`$KUBECONFIG`/`~/.kube/config`, `--context`.
-    Kubeconfig {
-        path: Option<PathBuf>,
-        context: Option<String>,
-    },
-    /// A client built elsewhere (tests, embedding).
-    Client(kube::Client),
-}
-
-impl fmt::Debug for ClusterAccess {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            ClusterAccess::Kubeconfig { path, context } => f
-                .debug_struct("Kubeconfig")
-                .field("path", path)
-                .field("context", context)
-                .finish(),
-            ClusterAccess::Client(_) => f.write_str("Client(..)"),
-        }
-    }
+/// How to reach the Kubernetes API, like kubectl: `--kubeconfig`/`$KUBECONFIG`/`~/.kube/config`,
+/// `--context`.
+#[derive(Clone, Debug)]
+pub struct ClusterAccess {
+    pub path: Option<PathBuf>,
+    pub context: Option<String>,
 }
 
 impl ClusterAccess {
-    /// The client, and the API server's address when the kubeconfig names it (for messages).
-    pub async fn connect(&self) -> Result<(kube::Client, Option<String>), String> {
-        match self {
-            ClusterAccess::Client(client) => Ok((client.clone(), None)),
-            ClusterAccess::Kubeconfig { path, context } => {
-                crate::cluster::connect(path.as_deref(), context.as_deref())
-                    .await
-                    .map(|(client, target)| (client, Some(target.cluster_url)))
-                    .map_err(|e| chain_text(&e))
-            }
-        }
+    /// The client, and the API server's address (for messages).
+    pub async fn connect(&self) -> Result<(kube::Client, String), String> {
+        crate::cluster::connect(self.path.as_deref(), self.context.as_deref())
+            .await
+            .map(|(client, target)| (client, target.cluster_url))
+            .map_err(|e| chain_text(&e))
     }
 }
 

@@ -11,7 +11,7 @@ use serde_json::{json, Value};
 use super::http::{format_duration, Call, Endpoint};
 use super::ids::{normalize_id, now_ns, SERVICE};
 use super::prometheus::api;
-use super::runner::{Check, Ctx, Outcome};
+use super::runner::{Check, CheckVerdict, Ctx};
 use super::targets::Target;
 use super::wait::{self, Attempt, Backoff, Stop};
 use super::{Component, Expectations};
@@ -24,7 +24,7 @@ pub(crate) fn checks(expect: &Expectations) -> Vec<Check> {
     // Without the generator (or a Prometheus) there is nothing to wait for.
     let metrics = match metrics_skip(expect) {
         Some(reason) => Check::new(c, "metrics-from-traces", &[], |_| async move {
-            Outcome::Skip(reason)
+            CheckVerdict::Skip(reason)
         }),
         None => Check::new(
             c,
@@ -259,13 +259,13 @@ fn judge_spanmetrics(data: &Value, pushed: f64) -> Attempt<String> {
     }
 }
 
-async fn metrics_from_traces(ctx: &Ctx) -> Outcome {
+async fn metrics_from_traces(ctx: &Ctx) -> CheckVerdict {
     let ep = match ctx.endpoint(Target::Prometheus).await {
         Ok(ep) => ep,
-        Err(e) => return Outcome::Fail(e),
+        Err(e) => return CheckVerdict::Fail(e),
     };
     let Some(pushed_ns) = ctx.span_pushed_ns.get().copied() else {
-        return Outcome::Fail("this run's span was not pushed".into());
+        return CheckVerdict::Fail("this run's span was not pushed".into());
     };
     let pushed = pushed_ns as f64 / 1e9;
     let query = spanmetrics_query();
@@ -281,9 +281,9 @@ async fn metrics_from_traces(ctx: &Ctx) -> Outcome {
     })
     .await;
     match polled {
-        Ok(detail) => Outcome::Pass(detail),
-        Err(Stop::Failed(reason)) => Outcome::Fail(reason),
-        Err(stop) => Outcome::Fail(format!(
+        Ok(detail) => CheckVerdict::Pass(detail),
+        Err(Stop::Failed(reason)) => CheckVerdict::Fail(reason),
+        Err(stop) => CheckVerdict::Fail(format!(
             "no {SPAN_METRICS} sample of service {SERVICE} newer than this run's span within {}: Tempo's metrics generator does not turn new spans into series in Prometheus (is it running, and writing to the remote-write receiver?){}",
             ctx.timeout_text(),
             stop.last_seen()

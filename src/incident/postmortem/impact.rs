@@ -17,7 +17,7 @@ use crate::profile::slo::selector::quote;
 use crate::profile::slo::{Indicator, Policy, Slo, Tier, BASE_WINDOW_SECS};
 use crate::profile::types::format_seconds;
 use crate::slo::prometheus::{Client, QueryError, Series};
-use crate::slo::report::State;
+use crate::slo::report::BudgetState;
 use crate::slo::rules::{errors_expr, live_tiers, ratio_metric, total_expr, ALERT_NAME};
 use crate::time::format_instant;
 
@@ -97,7 +97,7 @@ pub struct Crossing {
     /// The policy threshold, percent of the budget remaining.
     pub threshold_percent: f64,
     /// The state entered.
-    pub state: State,
+    pub state: BudgetState,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -150,7 +150,7 @@ pub struct SloImpact {
     pub error_ratio: Option<f64>,
     pub budget: Budget,
     pub sli_window_after: Option<f64>,
-    pub policy_state: Option<State>,
+    pub policy_state: Option<BudgetState>,
     pub policy_actions: Option<&'static str>,
     /// The highest 5m burn rate in the window.
     pub peak_burn_rate: Option<f64>,
@@ -175,7 +175,7 @@ impl SloImpact {
 /// Retention as Prometheus reports it (`15d`, `10GiB`, `15d or 10GiB`): the time part, seconds.
 pub fn retention_secs(text: &str) -> Option<u64> {
     text.split(" or ")
-        .find_map(|part| part.trim().parse::<crate::profile::Duration>().ok())
+        .find_map(|part| part.trim().parse::<crate::profile::PromDuration>().ok())
         .map(|d| d.as_secs())
 }
 
@@ -259,7 +259,7 @@ pub async fn compute(
         (Some(b), Some(a)) if total.is_some_and(|t| t > 0.0) => Some(b / a),
         _ => None,
     };
-    let state = remaining_after.map(|r| State::from_remaining(r * 100.0, policy));
+    let state = remaining_after.map(|r| BudgetState::from_remaining(r * 100.0, policy));
     let peak_burn_rate = if total.is_some_and(|t| t > 0.0) {
         value(6).map(|r| r / budget_f)
     } else {
@@ -323,7 +323,7 @@ pub async fn compute(
         },
         sli_window_after: ratio_after.map(|r| 1.0 - r),
         policy_state: state,
-        policy_actions: state.map(State::actions),
+        policy_actions: state.map(BudgetState::actions),
         peak_burn_rate,
         full_outage_minutes,
         alerts,
@@ -363,8 +363,12 @@ async fn crossings(
         total_expr(slo, slo_range)
     );
     let mut out = Vec::new();
-    for (threshold, state) in [(policy.healthy, State::Low), (policy.low, State::Exhausted)] {
-        let entered = |remaining: f64| State::from_remaining(remaining * 100.0, policy) >= state;
+    for (threshold, state) in [
+        (policy.healthy, BudgetState::Low),
+        (policy.low, BudgetState::Exhausted),
+    ] {
+        let entered =
+            |remaining: f64| BudgetState::from_remaining(remaining * 100.0, policy) >= state;
         if entered(before) || !entered(after) {
             continue;
         }
@@ -472,7 +476,7 @@ fn tier_of<'a>(tiers: &[&'a Tier], series: &Series) -> Option<&'a Tier> {
 
 /// The samples of the recorded ratio over the window of `secs` (`answers` in `windows`' order).
 fn recorded_samples<'a>(
-    windows: &[crate::profile::Duration],
+    windows: &[crate::profile::PromDuration],
     answers: &'a [Vec<Series>],
     secs: u64,
 ) -> &'a [(f64, f64)] {
@@ -504,7 +508,7 @@ async fn alerts(
     let name = quote(slo.name.as_str());
     let alerts_query =
         format!("ALERTS{{alertname=\"{ALERT_NAME}\",alertstate=\"firing\",slo={name}}}[{range}]");
-    let mut windows: Vec<crate::profile::Duration> = tiers
+    let mut windows: Vec<crate::profile::PromDuration> = tiers
         .iter()
         .flat_map(|t| [t.long_window(), t.short_window()])
         .collect();

@@ -3,9 +3,9 @@
 //! them (`document`). Data flows one way: profile SLOs + incident file + Prometheus → impact →
 //! document / JSON.
 
-pub mod blameless;
-pub mod document;
-pub mod impact;
+pub(crate) mod blameless;
+pub(crate) mod document;
+pub(crate) mod impact;
 pub mod incident;
 
 use serde::Serialize;

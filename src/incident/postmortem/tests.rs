@@ -4,7 +4,7 @@
 use super::impact::*;
 use super::incident::parse;
 use super::*;
-use crate::slo::report::State;
+use crate::slo::report::BudgetState;
 use crate::time::parse_instant;
 
 const FROM: &str = "2026-11-03T14:02:00Z";
@@ -72,8 +72,8 @@ fn checkout() -> SloImpact {
             remaining_after: Some(0.3106),
         },
         sli_window_after: Some(0.999_310_6),
-        policy_state: Some(State::Low),
-        policy_actions: Some(State::Low.actions()),
+        policy_state: Some(BudgetState::Low),
+        policy_actions: Some(BudgetState::Low.actions()),
         peak_burn_rate: Some(450.0),
         full_outage_minutes: Some(21.15),
         alerts: vec![
@@ -101,7 +101,7 @@ fn checkout() -> SloImpact {
         budget_crossings: vec![Crossing {
             at: At(from + 29.0 * 60.0),
             threshold_percent: 50.0,
-            state: State::Low,
+            state: BudgetState::Low,
         }],
         notes: vec![
             "alert times for critical 1h/5m, warning 1d/2h come from the recorded window series"

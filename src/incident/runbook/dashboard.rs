@@ -72,7 +72,7 @@ pub fn dashboard(slo: &Slo, rb: &Runbook, datasource_uid: &str) -> Value {
             "id": 2, "type": "timeseries", "title": "Error ratio · 5m",
             "description": format!("Share of bad requests; the budget is {}", rb.budget.ratio_text),
             "datasource": ds, "gridPos": {"x": 12, "y": 0, "w": 6, "h": 8},
-            "targets": [target("A".into(), format!("{}{m}", ratio_metric(&crate::profile::Duration::from_secs(crate::profile::slo::BASE_WINDOW_SECS))), "5m".into())],
+            "targets": [target("A".into(), format!("{}{m}", ratio_metric(&crate::profile::PromDuration::from_secs(crate::profile::slo::BASE_WINDOW_SECS))), "5m".into())],
             "fieldConfig": {"defaults": {"unit": "percentunit", "min": 0}, "overrides": []},
         }),
         json!({

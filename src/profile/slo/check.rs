@@ -352,7 +352,7 @@ pub(crate) fn base_url_problem(url: &str) -> Option<&'static str> {
 
 fn check_runbook(i: usize, runbook: &super::runbook::Runbook, out: &mut Findings) {
     let blank = |s: &str| s.trim().is_empty();
-    let mut previous: Option<&crate::profile::Duration> = None;
+    let mut previous: Option<&crate::profile::PromDuration> = None;
     for (j, step) in runbook.escalation.iter().enumerate() {
         let at = format!("escalation[{j}]");
         if blank(&step.to) {

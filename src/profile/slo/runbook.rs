@@ -8,7 +8,7 @@ use std::str::FromStr;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use crate::profile::types::{DnsName, Duration};
+use crate::profile::types::{DnsName, PromDuration};
 
 #[derive(Clone, Debug, Default, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
@@ -104,7 +104,7 @@ fn sev3() -> IncidentLevel {
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct Escalation {
     /// Time since the alert fired, e.g. `15m`.
-    pub after: Duration,
+    pub after: PromDuration,
     /// A chat channel, a person's role or a pager schedule, e.g. `#team-db`.
     pub to: String,
 }

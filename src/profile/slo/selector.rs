@@ -108,6 +108,7 @@ pub fn quote(value: &str) -> String {
     out
 }
 
+#[cfg(test)]
 pub fn is_metric_name(s: &str) -> bool {
     let mut chars = s.chars();
     matches!(chars.next(), Some(c) if c.is_ascii_alphabetic() || c == '_' || c == ':')

@@ -7,7 +7,7 @@
 //! speed measured against a budget that shrinks to nothing on the 1st of each month would page on
 //! the 1st for a handful of errors and never on the 30th; so the alerts see the typical length
 //! and the burn rates stay those of a 30d (or 7d) SLO. `Deref` gives that typical length as a
-//! rolling [`Duration`], so everything that works on windows works on calendar SLOs unchanged.
+//! rolling [`PromDuration`], so everything that works on windows works on calendar SLOs unchanged.
 
 use std::borrow::Cow;
 use std::fmt;
@@ -20,7 +20,7 @@ use schemars::{json_schema, JsonSchema, Schema, SchemaGenerator};
 use serde::{de, Deserialize, Deserializer, Serialize, Serializer};
 
 use crate::profile::types::format_seconds;
-use crate::profile::Duration;
+use crate::profile::PromDuration;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Calendar {
@@ -91,11 +91,11 @@ fn midnight(date: Date) -> i64 {
 pub struct SloWindow {
     calendar: Option<Calendar>,
     /// The rolling window itself, or a calendar period's typical length.
-    rolling: Duration,
+    rolling: PromDuration,
 }
 
 impl SloWindow {
-    pub fn rolling(duration: Duration) -> SloWindow {
+    pub fn rolling(duration: PromDuration) -> SloWindow {
         SloWindow {
             calendar: None,
             rolling: duration,
@@ -105,7 +105,7 @@ impl SloWindow {
     pub fn calendar(calendar: Calendar) -> SloWindow {
         SloWindow {
             calendar: Some(calendar),
-            rolling: Duration::from_secs(calendar.typical_secs()),
+            rolling: PromDuration::from_secs(calendar.typical_secs()),
         }
     }
 
@@ -128,8 +128,8 @@ impl SloWindow {
 }
 
 impl Deref for SloWindow {
-    type Target = Duration;
-    fn deref(&self) -> &Duration {
+    type Target = PromDuration;
+    fn deref(&self) -> &PromDuration {
         &self.rolling
     }
 }
@@ -148,7 +148,7 @@ impl FromStr for SloWindow {
                 n.parse::<u64>().unwrap_or(3) * 30
             ));
         }
-        let rolling: Duration = text.parse()?;
+        let rolling: PromDuration = text.parse()?;
         if text.contains('w') {
             return Err(format!(
                 "`{text}`: `1w` alone is the calendar (ISO) week; write a rolling window in days, `{}`",

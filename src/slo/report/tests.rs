@@ -14,25 +14,29 @@ fn policy() -> Policy {
 fn states_follow_the_policy_boundaries() {
     let p = policy();
     let cases = [
-        (100.0, State::Healthy),
-        (50.1, State::Healthy),
-        (50.0, State::Low),
-        (10.0, State::Low),
-        (9.99, State::Exhausted),
-        (-250.0, State::Exhausted),
+        (100.0, BudgetState::Healthy),
+        (50.1, BudgetState::Healthy),
+        (50.0, BudgetState::Low),
+        (10.0, BudgetState::Low),
+        (9.99, BudgetState::Exhausted),
+        (-250.0, BudgetState::Exhausted),
     ];
     for (remaining, want) in cases {
-        assert_eq!(State::from_remaining(remaining, &p), want, "{remaining}");
+        assert_eq!(
+            BudgetState::from_remaining(remaining, &p),
+            want,
+            "{remaining}"
+        );
     }
-    assert!(State::Exhausted > State::Low && State::Low > State::Healthy);
+    assert!(BudgetState::Exhausted > BudgetState::Low && BudgetState::Low > BudgetState::Healthy);
     assert_eq!(
-        State::Exhausted.actions(),
+        BudgetState::Exhausted.actions(),
         "feature freeze: only reliability work ships"
     );
 }
 
 fn slo_report(name: &str, remaining: Option<f64>) -> SloReport {
-    let state = remaining.map(|r| State::from_remaining(r * 100.0, &policy()));
+    let state = remaining.map(|r| BudgetState::from_remaining(r * 100.0, &policy()));
     SloReport {
         name: name.into(),
         service: "shop".into(),
@@ -47,7 +51,7 @@ fn slo_report(name: &str, remaining: Option<f64>) -> SloReport {
         budget_remaining: remaining,
         budget_remaining_minutes: remaining.map(|r| r * 43.2),
         state,
-        actions: state.map(State::actions),
+        actions: state.map(BudgetState::actions),
         burn_rates: vec![
             BurnRate {
                 window: "5m".into(),
@@ -63,8 +67,8 @@ fn slo_report(name: &str, remaining: Option<f64>) -> SloReport {
     }
 }
 
-fn report() -> Report {
-    Report {
+fn report() -> BudgetReport {
+    BudgetReport {
         profile: "p".into(),
         prometheus_url: "http://127.0.0.1:9090".into(),
         time: "2026-01-31T00:00:00Z".into(),
@@ -90,8 +94,8 @@ fn the_gate_fails_at_or_below_its_state_and_without_data() {
             .map(|s| s.name.clone())
             .collect::<Vec<_>>()
     };
-    assert_eq!(names(State::Low), ["tight", "gone", "blind"]);
-    assert_eq!(names(State::Exhausted), ["gone", "blind"]);
+    assert_eq!(names(BudgetState::Low), ["tight", "gone", "blind"]);
+    assert_eq!(names(BudgetState::Exhausted), ["gone", "blind"]);
 }
 
 #[test]

@@ -10,7 +10,7 @@ pub struct UsageError(pub String);
 
 /// What a command reports when it ran to the end.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Outcome {
+pub enum CommandOutcome {
     /// Everything passed (exit 0).
     Success,
     /// The job ran and found failures: a failed check, a failed install (exit 1).
@@ -19,12 +19,12 @@ pub enum Outcome {
     Interrupted(i32),
 }
 
-impl Outcome {
+impl CommandOutcome {
     pub fn exit_code(self) -> u8 {
         match self {
-            Outcome::Success => 0,
-            Outcome::Failures => 1,
-            Outcome::Interrupted(signal) => crate::executor::interrupt::exit_code(signal),
+            CommandOutcome::Success => 0,
+            CommandOutcome::Failures => 1,
+            CommandOutcome::Interrupted(signal) => crate::executor::interrupt::exit_code(signal),
         }
     }
 }
