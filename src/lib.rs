@@ -1,9 +1,11 @@
 //! obsctl: stand up and keep honest an observability stack on Kubernetes.
 //!
-//! Data flows one way: `profile` (the validated model) → `render` (Helm values, manifests,
-//! plan.json; pure) → `plan` (the ordered steps) → `executor`/`verify`/`cost`/`slo`. I/O lives at
-//! the edges: `helm` (subprocess), `cluster` (Kubernetes API), `verify`'s probes (HTTP) and
-//! `commands`.
+//! Data flows one way: `profile` (the validated model, SLOs included: `profile::slo`) → `slo`
+//! (rules, dashboards, budget arithmetic generated from it; pure) → `render` (Helm values,
+//! manifests, plan.json; pure) → `plan` (the ordered steps) → `executor`/`verify`/`cost`/
+//! `incident`, and `slo::report` for the live budget. I/O lives at the edges: `helm`
+//! (subprocess), `cluster` (Kubernetes API), `prometheus` (the query API), `verify`'s probes
+//! (HTTP) and `commands`.
 
 pub mod cli;
 pub mod cluster;
@@ -16,6 +18,7 @@ pub mod incident;
 pub mod output;
 mod plan;
 pub mod profile;
+mod prometheus;
 pub mod render;
 mod schedule;
 pub mod slo;

@@ -12,7 +12,7 @@ use crate::incident::postmortem::impact::Window;
 use crate::incident::postmortem::incident::{self, TEMPLATE};
 use crate::incident::postmortem::{self as pm, blameless, Postmortem, PostmortemError};
 use crate::profile::slo::Slo;
-use crate::slo::prometheus::Client;
+use crate::prometheus::Client;
 use crate::time::parse_instant;
 
 /// Clock skew tolerated on `--to` (a laptop slightly ahead of Prometheus).

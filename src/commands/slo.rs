@@ -15,10 +15,10 @@ use crate::profile::slo::Objective;
 use crate::profile::slo::LONGEST_ALERT_WINDOW_SECS;
 use crate::profile::types::format_seconds;
 use crate::profile::Profile;
+use crate::prometheus::Client;
 use crate::slo::explain::{
     explain_objective, explain_slo, float_minutes_text, minutes_text, Explanation,
 };
-use crate::slo::prometheus::Client;
 use crate::slo::report::{self, BudgetState};
 use crate::slo::rules;
 

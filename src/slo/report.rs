@@ -10,12 +10,12 @@ use futures::stream::{self, StreamExt, TryStreamExt};
 use serde::Serialize;
 
 use super::explain::minutes_text;
-use super::prometheus::{Client, QueryError, Sample};
 use super::rules::{alert_windows, errors_expr, total_expr, ALERT_NAME};
 use crate::profile::slo::Policy;
 use crate::profile::slo::{Exact, Indicator, Slo};
 use crate::profile::types::format_seconds;
 use crate::profile::{PromDuration, Stack};
+use crate::prometheus::{Client, QueryError, Sample};
 
 /// Queries in flight at once: enough to hide latency, few enough not to load Prometheus.
 const CONCURRENT_QUERIES: usize = 8;

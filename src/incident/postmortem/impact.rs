@@ -16,7 +16,7 @@ use serde::{Serialize, Serializer};
 use crate::profile::slo::selector::quote;
 use crate::profile::slo::{Indicator, Policy, Slo, Tier, BASE_WINDOW_SECS};
 use crate::profile::types::format_seconds;
-use crate::slo::prometheus::{Client, QueryError, Series};
+use crate::prometheus::{Client, QueryError, Series};
 use crate::slo::report::BudgetState;
 use crate::slo::rules::{errors_expr, live_tiers, ratio_metric, total_expr, ALERT_NAME};
 use crate::time::format_instant;

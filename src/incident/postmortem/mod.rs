@@ -11,7 +11,7 @@ pub mod incident;
 use serde::Serialize;
 
 use crate::profile::slo::{Policy, Slo};
-use crate::slo::prometheus::{Client, QueryError};
+use crate::prometheus::{Client, QueryError};
 use impact::{At, SloImpact, Window};
 use incident::Incident;
 
