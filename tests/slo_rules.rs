@@ -158,8 +158,8 @@ fn promtool_check_accepts_the_rules() {
         "{stdout}{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    // 4 SLOs × (10 recording rules + 4 alerts).
-    assert!(stdout.contains("SUCCESS: 56 rules found"), "{stdout}");
+    // 4 SLOs × (10 recording rules + 4 burn-rate alerts + 1 no-data alert).
+    assert!(stdout.contains("SUCCESS: 60 rules found"), "{stdout}");
 }
 
 #[test]
@@ -441,5 +441,41 @@ fn a_minimum_of_events_keeps_a_single_failure_at_low_traffic_from_paging() {
                 ],
             },
         ]),
+    );
+}
+
+#[test]
+fn a_vanished_total_series_opens_a_no_data_ticket_after_its_for() {
+    let f = Fixture::new();
+    let absent_firing = |eval_min: u64, firing: bool| {
+        json!({
+            "expr": "count by (slo, severity) (ALERTS{alertname=\"SLOMetricAbsent\",alertstate=\"firing\",slo=\"avail\"})",
+            "eval_time": format!("{eval_min}m"),
+            "exp_samples": if firing {
+                vec![json!({"labels": "{severity=\"warning\",slo=\"avail\"}", "value": 1})]
+            } else {
+                vec![]
+            },
+        })
+    };
+    f.promtool_test(
+        "absent",
+        json!([{
+            "interval": "1m",
+            // Scraped for an hour, then gone (the target was renamed, say): its last sample
+            // leaves the 5m lookback at 64–65m, and the alert waits its 10m `for` after that.
+            "input_series": [series(r#"http_requests_total{job="shop",code="200"}"#, counter(&[(1000.0, 60)]))],
+            "promql_expr_test": [
+                absent_firing(30, false),
+                absent_firing(63, false),
+                absent_firing(73, false),
+                absent_firing(76, true),
+                {
+                    "expr": "ALERTS{alertname=\"SLOMetricAbsent\",slo=\"avail\",alertstate=\"pending\"}",
+                    "eval_time": "70m",
+                    "exp_samples": [{"labels": "ALERTS{alertname=\"SLOMetricAbsent\",alertstate=\"pending\",job=\"shop\",service=\"shop\",severity=\"warning\",slo=\"avail\",team=\"shop\"}", "value": 1}],
+                },
+            ],
+        }]),
     );
 }

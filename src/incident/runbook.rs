@@ -49,6 +49,8 @@ pub struct Runbook {
     pub workload: Option<String>,
     pub budget: Budget,
     pub alerts: Vec<AlertSection>,
+    /// The `SLOMetricAbsent` alert's section; `None` with `alerting.absent: false`.
+    pub no_data: Option<NoDataSection>,
     pub symptoms: Symptoms,
     pub mitigation: Vec<Step>,
     pub verify_recovery: VerifyRecovery,
@@ -71,6 +73,20 @@ pub struct Budget {
     pub allowed_downtime: String,
     /// How long a full outage takes to spend the whole budget (the same time).
     pub full_outage_burn_rate: String,
+}
+
+/// `SLOMetricAbsent`: the SLI's series are gone, and what to look at.
+#[derive(Clone, Debug, Serialize)]
+pub struct NoDataSection {
+    pub anchor: &'static str,
+    pub alert: String,
+    pub labels: BTreeMap<String, String>,
+    pub runbook_url: String,
+    /// How long the series are gone before it fires, e.g. `10m`.
+    pub r#for: String,
+    /// The selector whose series are missing.
+    pub selector: String,
+    pub checks: Vec<Query>,
 }
 
 /// One alert tier: what fired, what it means in numbers.
@@ -240,6 +256,7 @@ pub fn runbook(stack: &Stack, slo: &Slo) -> Runbook {
         status_page: config.status_page.clone(),
         communication: communication(slo, config, page_level, &alerts),
         postmortem: postmortem(stack, slo, &alerts),
+        no_data: no_data(&ctx, &alert_rules),
         alerts,
     }
 }
@@ -260,7 +277,10 @@ fn alert_rules(
                 annotations,
                 ..
             } => Some((
-                labels.get("long_window").cloned().unwrap_or_default(),
+                labels
+                    .get("long_window")
+                    .cloned()
+                    .unwrap_or_else(|| alert.clone()),
                 (
                     alert,
                     labels,
@@ -270,6 +290,43 @@ fn alert_rules(
             Rule::Record { .. } => None,
         })
         .collect()
+}
+
+fn no_data(
+    ctx: &Context,
+    alert_rules: &BTreeMap<String, (String, BTreeMap<String, String>, String)>,
+) -> Option<NoDataSection> {
+    let (alert, labels, runbook_url) = alert_rules.get(rules::ABSENT_ALERT_NAME).cloned()?;
+    let selector = rules::total_selector(ctx.slo);
+    let metric = selector.metric().to_string();
+    let checks = vec![
+        ctx.query(
+            explore::PROMETHEUS,
+            "promql",
+            "Series of the metric, under any labels",
+            "Empty: the target is not scraped (or no longer exports it). Not empty: a label the \
+             selector needs was renamed or dropped; compare the labels with the selector."
+                .into(),
+            format!("count by (job, instance) ({metric})"),
+        ),
+        ctx.query(
+            explore::PROMETHEUS,
+            "promql",
+            "Scrape targets down",
+            "A target at 0 is scraped but does not answer: its pod, its port or its ServiceMonitor."
+                .into(),
+            "up == 0".into(),
+        ),
+    ];
+    Some(NoDataSection {
+        anchor: links::NO_DATA_ANCHOR,
+        alert,
+        labels,
+        runbook_url,
+        r#for: ctx.slo.alerting.absent_for.to_string(),
+        selector: selector.promql(),
+        checks,
+    })
 }
 
 fn alert_section(

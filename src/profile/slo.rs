@@ -164,6 +164,13 @@ pub struct Alerting {
     /// single failure is a huge error ratio, and no reason to page. Off when absent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub min_events: Option<u64>,
+    /// An `SLOMetricAbsent` ticket when the SLI's total series disappear: every burn-rate alert
+    /// then goes quiet, so silence is not health. On unless `false`.
+    #[serde(default = "yes")]
+    pub absent: bool,
+    /// How long the total series must be gone before `SLOMetricAbsent` fires (default 10m).
+    #[serde(default = "default_absent_for")]
+    pub absent_for: PromDuration,
 }
 
 impl Default for Alerting {
@@ -174,12 +181,19 @@ impl Default for Alerting {
             page: true,
             ticket: true,
             min_events: None,
+            absent: true,
+            absent_for: default_absent_for(),
         }
     }
 }
 
 fn yes() -> bool {
     true
+}
+
+/// Long enough for a rollout or a scrape target's restart, short enough to be told the same day.
+fn default_absent_for() -> PromDuration {
+    PromDuration::from_secs(600)
 }
 
 /// Error-budget policy: budget-remaining percentages. Above `healthy`: healthy; from `low` to

@@ -74,6 +74,24 @@ pub fn runbook_url(stack: &Stack, slo: &Slo, tier: &Tier) -> String {
     dashboard_url(stack, slo)
 }
 
+/// The anchor of the runbook's section for `SLOMetricAbsent`.
+pub const NO_DATA_ANCHOR: &str = "no-data";
+
+/// The `runbook_url` of the SLO's `SLOMetricAbsent` alert: like a tier's, at the no-data section.
+pub fn no_data_runbook_url(stack: &Stack, slo: &Slo) -> String {
+    if let Some(url) = &slo.alerting.runbook_url {
+        return url.clone();
+    }
+    if let Some(base) = &stack.runbooks.base_url {
+        return format!(
+            "{}/{}.md#{NO_DATA_ANCHOR}",
+            base.trim_end_matches('/'),
+            slo.name
+        );
+    }
+    dashboard_url(stack, slo)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

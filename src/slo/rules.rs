@@ -22,12 +22,14 @@ use serde::Serialize;
 use serde_json::json;
 
 use crate::profile::slo::selector::quote;
-use crate::profile::slo::{Indicator, Selector, Slo, Tier, BASE_WINDOW_SECS};
+use crate::profile::slo::{Indicator, Selector, Severity, Slo, Tier, BASE_WINDOW_SECS};
 use crate::profile::types::format_seconds;
 use crate::profile::{PromDuration, Stack};
 
 /// Every SLO alert has this name; `slo`, `severity` and the windows tell them apart.
 pub const ALERT_NAME: &str = "SLOErrorBudgetBurn";
+/// The alert when an SLI's total series are gone (`alerting.absent`).
+pub const ABSENT_ALERT_NAME: &str = "SLOMetricAbsent";
 pub const ERRORS_METRIC: &str = "slo:errors:increase5m";
 pub const TOTAL_METRIC: &str = "slo:total:increase5m";
 /// How often the whole-window ratio is re-evaluated.
@@ -52,6 +54,8 @@ pub enum Rule {
     Alert {
         alert: String,
         expr: String,
+        #[serde(rename = "for", skip_serializing_if = "Option::is_none")]
+        for_: Option<String>,
         labels: BTreeMap<String, String>,
         annotations: BTreeMap<String, String>,
     },
@@ -101,11 +105,7 @@ pub fn errors_expr(slo: &Slo, range: &str) -> String {
 
 /// PromQL for all events over `range`.
 pub fn total_expr(slo: &Slo, range: &str) -> String {
-    let total = match &slo.indicator {
-        Indicator::Ratio(r) => r.total.clone(),
-        Indicator::Latency(l) => l.total(),
-    };
-    format!("sum(increase({}[{range}]))", total.promql())
+    format!("sum(increase({}[{range}]))", total_selector(slo).promql())
 }
 
 fn slo_labels(slo: &Slo) -> BTreeMap<String, String> {
@@ -184,6 +184,60 @@ fn alert(stack: &Stack, slo: &Slo, tier: &Tier) -> Rule {
     Rule::Alert {
         alert: ALERT_NAME.to_string(),
         expr,
+        for_: None,
+        labels,
+        annotations,
+    }
+}
+
+/// The selector whose series must exist for the SLI to mean anything: the total events.
+pub fn total_selector(slo: &Slo) -> Selector {
+    match &slo.indicator {
+        Indicator::Ratio(r) => r.total.clone(),
+        Indicator::Latency(l) => l.total(),
+    }
+}
+
+/// `SLOMetricAbsent`: the SLI's total series are gone, so its ratios have no samples and no
+/// burn-rate alert can fire. A ticket: nothing is known to be failing, but nothing is watched.
+fn absent_alert(stack: &Stack, slo: &Slo) -> Rule {
+    let selector = total_selector(slo);
+    let mut labels = slo.alerting.labels.clone();
+    labels.extend([
+        ("slo".to_string(), slo.name.to_string()),
+        ("service".to_string(), slo.service.clone()),
+        (
+            "severity".to_string(),
+            Severity::Warning.as_str().to_string(),
+        ),
+    ]);
+    let annotations = BTreeMap::from([
+        (
+            "summary".to_string(),
+            format!(
+                "{} ({}) has no SLI data: its burn-rate alerts cannot fire",
+                slo.name, slo.service
+            ),
+        ),
+        (
+            "description".to_string(),
+            format!(
+                "No series has matched `{}` for {}. Until they are back, the error budget of {} is not watched: \
+                 check that the target is scraped and that the metric and its labels were not renamed.",
+                selector.promql(),
+                slo.alerting.absent_for,
+                slo.name,
+            ),
+        ),
+        (
+            "runbook_url".to_string(),
+            super::links::no_data_runbook_url(stack, slo),
+        ),
+    ]);
+    Rule::Alert {
+        alert: ABSENT_ALERT_NAME.to_string(),
+        expr: format!("absent({})", selector.promql()),
+        for_: Some(slo.alerting.absent_for.to_string()),
         labels,
         annotations,
     }
@@ -214,6 +268,9 @@ pub fn groups(stack: &Stack, slo: &Slo) -> Vec<RuleGroup> {
         });
     }
     rules.extend(live_tiers(slo).map(|t| alert(stack, slo, t)));
+    if slo.alerting.absent {
+        rules.push(absent_alert(stack, slo));
+    }
     let mut out = vec![RuleGroup {
         name: format!("slo-{}", slo.name),
         interval: None,

@@ -91,6 +91,27 @@ pub fn markdown(rb: &Runbook) -> String {
         );
     }
 
+    if let Some(n) = &rb.no_data {
+        let _ = writeln!(o, "<a id=\"{}\"></a>\n", n.anchor);
+        let _ = writeln!(o, "### No data\n");
+        let labels: Vec<String> = n
+            .labels
+            .iter()
+            .map(|(k, v)| format!("{k}=\"{v}\""))
+            .collect();
+        let _ = writeln!(o, "- **Alert:** `{}{{{}}}`", n.alert, labels.join(", "));
+        let _ = writeln!(
+            o,
+            "- **Fires when** no series has matched `{}` for {}. Until they are back the burn-rate alerts above cannot fire: the budget is not watched.",
+            n.selector, n.r#for
+        );
+        let _ = writeln!(o, "- **Check:**\n");
+        for q in &n.checks {
+            let _ = writeln!(o, "  **{}** {}\n", sentence(&q.title), q.text);
+            query_block(o, q, "  ");
+        }
+    }
+
     let _ = writeln!(o, "## Symptoms\n");
     let _ = writeln!(o, "{}\n", rb.symptoms.summary);
     let _ = writeln!(

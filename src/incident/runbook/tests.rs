@@ -63,7 +63,11 @@ fn every_runbook_url_with_a_base_url_opens_an_existing_section() {
     let stack = production_with("runbooks: {baseUrl: 'https://git.shop.internal/ops/runbooks'}\n");
     let rendered = crate::render::render_unchecked(&stack);
     let urls = runbook_urls(&stack);
-    assert_eq!(urls.len(), 8, "four tiers of two SLOs");
+    assert_eq!(
+        urls.len(),
+        10,
+        "four tiers and the no-data alert of two SLOs"
+    );
     for (slo, url) in urls {
         let (file, anchor) = url
             .strip_prefix("https://git.shop.internal/ops/runbooks/")
@@ -148,10 +152,10 @@ fn an_explicit_runbook_url_wins() {
         "{text}\nrunbooks: {{baseUrl: 'https://x.shop.internal'}}\n"
     ));
     let urls = runbook_urls(&stack);
-    assert!(urls[..4]
+    assert!(urls[..5]
         .iter()
         .all(|(_, u)| u == "https://wiki.shop.internal/checkout"));
-    assert!(urls[4..]
+    assert!(urls[5..]
         .iter()
         .all(|(_, u)| u.starts_with("https://x.shop.internal/checkout-latency.md#")));
 }

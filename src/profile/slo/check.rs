@@ -710,6 +710,28 @@ mod tests {
     }
 
     #[test]
+    fn the_no_data_alert_keys_are_typed_at_their_position() {
+        let with = |key: &str, value: &str| {
+            slo(&format!(
+                "    objective: 99.9\n    window: 30d\n{RATIO}    alerting:\n      {key}: {value}\n"
+            ))
+        };
+        // Line 14 holds the key; `absent: ` ends at column 14, `absentFor: ` at 17.
+        let e = error(&with("absent", "maybe"));
+        assert!(
+            e.starts_with("p.yaml:14:15: `slos[0].alerting.absent`"),
+            "{e}"
+        );
+        let e = error(&with("absentFor", "soon"));
+        assert!(
+            e.starts_with("p.yaml:14:18: `slos[0].alerting.absentFor`"),
+            "{e}"
+        );
+        assert!(load_text(&with("absent", "false")).is_ok());
+        assert!(load_text(&with("absentFor", "30m")).is_ok());
+    }
+
+    #[test]
     fn bad_runbook_blocks_fail_at_their_position() {
         let with = |runbook: &str| {
             slo(&format!(

@@ -25,15 +25,35 @@ fn records(group: &RuleGroup) -> Vec<&str> {
         .collect()
 }
 
+/// The burn-rate alerts (one per tier).
 fn alerts(groups: &[RuleGroup]) -> Vec<(&BTreeMap<String, String>, &str)> {
     groups
         .iter()
         .flat_map(|g| &g.rules)
         .filter_map(|r| match r {
-            Rule::Alert { labels, expr, .. } => Some((labels, expr.as_str())),
-            Rule::Record { .. } => None,
+            Rule::Alert {
+                alert,
+                labels,
+                expr,
+                ..
+            } if alert == ALERT_NAME => Some((labels, expr.as_str())),
+            _ => None,
         })
         .collect()
+}
+
+/// The `SLOMetricAbsent` alert: its expression, `for` and labels.
+fn absent(groups: &[RuleGroup]) -> Option<(&str, Option<&str>, &BTreeMap<String, String>)> {
+    groups.iter().flat_map(|g| &g.rules).find_map(|r| match r {
+        Rule::Alert {
+            alert,
+            expr,
+            for_,
+            labels,
+            ..
+        } if alert == ABSENT_ALERT_NAME => Some((expr.as_str(), for_.as_deref(), labels)),
+        _ => None,
+    })
 }
 
 const AVAIL: &str = r#"
@@ -136,7 +156,7 @@ fn alerts_follow_the_multiwindow_multi_burn_rate_table() {
     for group in &groups {
         for rule in &group.rules {
             if let Rule::Alert { alert, labels, .. } = rule {
-                assert_eq!(alert, ALERT_NAME);
+                assert!(alert == ALERT_NAME || alert == ABSENT_ALERT_NAME, "{alert}");
                 assert_eq!(labels["slo"], "avail");
                 assert_eq!(labels["service"], "shop");
             }
@@ -314,4 +334,44 @@ fn prometheus_rules_are_one_object_per_slo_in_the_profile_namespace() {
     );
     let file = serde_json::to_value(rule_file(&stack)).unwrap();
     assert_eq!(file["groups"].as_array().unwrap().len(), 4);
+}
+
+#[test]
+fn a_missing_total_series_gets_a_ticket_after_its_for_unless_turned_off() {
+    let p = profile(AVAIL);
+    let avail_groups = groups_of(&p);
+    let (expr, for_, labels) = absent(&avail_groups).expect("on by default");
+    assert_eq!(expr, "absent(http_requests_total{job=\"shop\"})");
+    assert_eq!(for_, Some("10m"));
+    assert_eq!(labels["severity"], "warning");
+    assert_eq!(labels["slo"], "avail");
+    assert!(!labels.contains_key("long_window"));
+
+    let latency = profile(
+        r#"
+  - name: fast
+    service: search
+    objective: 99
+    window: 30d
+    indicator:
+      latency:
+        metric: http_request_duration_seconds{job="search"}
+        threshold: 0.5
+    alerting: {absentFor: 30m}
+"#,
+    );
+    let latency_groups = groups_of(&latency);
+    let (expr, for_, _) = absent(&latency_groups).unwrap();
+    assert_eq!(
+        expr,
+        "absent(http_request_duration_seconds_count{job=\"search\"})"
+    );
+    assert_eq!(for_, Some("30m"));
+
+    let off = profile(&format!("{AVAIL}    alerting: {{absent: false}}\n"));
+    assert!(absent(&groups_of(&off)).is_none());
+}
+
+fn groups_of(p: &Profile) -> Vec<RuleGroup> {
+    groups(&p.stack, &p.stack.slos[0])
 }
