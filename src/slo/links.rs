@@ -60,16 +60,16 @@ pub fn dashboard_url(stack: &Stack, slo: &Slo) -> String {
 
 /// The `runbook_url` of a tier's alert.
 pub fn runbook_url(stack: &Stack, slo: &Slo, tier: &Tier) -> String {
+    runbook_url_at(stack, slo, &tier_anchor(tier))
+}
+
+/// The `runbook_url` of an alert whose runbook section is `anchor`.
+fn runbook_url_at(stack: &Stack, slo: &Slo, anchor: &str) -> String {
     if let Some(url) = &slo.alerting.runbook_url {
         return url.clone();
     }
     if let Some(base) = &stack.runbooks.base_url {
-        return format!(
-            "{}/{}.md#{}",
-            base.trim_end_matches('/'),
-            slo.name,
-            tier_anchor(tier)
-        );
+        return format!("{}/{}.md#{anchor}", base.trim_end_matches('/'), slo.name);
     }
     dashboard_url(stack, slo)
 }
@@ -79,17 +79,7 @@ pub const NO_DATA_ANCHOR: &str = "no-data";
 
 /// The `runbook_url` of the SLO's `SLOMetricAbsent` alert: like a tier's, at the no-data section.
 pub fn no_data_runbook_url(stack: &Stack, slo: &Slo) -> String {
-    if let Some(url) = &slo.alerting.runbook_url {
-        return url.clone();
-    }
-    if let Some(base) = &stack.runbooks.base_url {
-        return format!(
-            "{}/{}.md#{NO_DATA_ANCHOR}",
-            base.trim_end_matches('/'),
-            slo.name
-        );
-    }
-    dashboard_url(stack, slo)
+    runbook_url_at(stack, slo, NO_DATA_ANCHOR)
 }
 
 #[cfg(test)]

@@ -72,12 +72,7 @@ pub fn markdown(rb: &Runbook) -> String {
     for a in &rb.alerts {
         let _ = writeln!(o, "<a id=\"{}\"></a>\n", a.anchor);
         let _ = writeln!(o, "### {}\n", a.title);
-        let labels: Vec<String> = a
-            .labels
-            .iter()
-            .map(|(k, v)| format!("{k}=\"{v}\""))
-            .collect();
-        let _ = writeln!(o, "- **Alert:** `{}{{{}}}`", a.alert, labels.join(", "));
+        let _ = writeln!(o, "- **Alert:** `{}`", alert_selector(&a.alert, &a.labels));
         let _ = writeln!(o, "- **Incident level:** {}", a.incident_level);
         let _ = writeln!(o, "- **Fires when** {}.", a.condition);
         let _ = writeln!(
@@ -94,12 +89,7 @@ pub fn markdown(rb: &Runbook) -> String {
     if let Some(n) = &rb.no_data {
         let _ = writeln!(o, "<a id=\"{}\"></a>\n", n.anchor);
         let _ = writeln!(o, "### No data\n");
-        let labels: Vec<String> = n
-            .labels
-            .iter()
-            .map(|(k, v)| format!("{k}=\"{v}\""))
-            .collect();
-        let _ = writeln!(o, "- **Alert:** `{}{{{}}}`", n.alert, labels.join(", "));
+        let _ = writeln!(o, "- **Alert:** `{}`", alert_selector(&n.alert, &n.labels));
         let _ = writeln!(
             o,
             "- **Fires when** no series has matched `{}` for {}. Until they are back the burn-rate alerts above cannot fire: the budget is not watched.",
@@ -222,6 +212,13 @@ pub fn markdown(rb: &Runbook) -> String {
 }
 
 /// A title as a sentence: ends in a full stop unless it already ends in `.`, `?` or `!`.
+/// `SLOErrorBudgetBurn{service="checkout", severity="critical", …}`: how the alert shows in
+/// Alertmanager.
+fn alert_selector(alert: &str, labels: &std::collections::BTreeMap<String, String>) -> String {
+    let labels: Vec<String> = labels.iter().map(|(k, v)| format!("{k}=\"{v}\"")).collect();
+    format!("{alert}{{{}}}", labels.join(", "))
+}
+
 fn sentence(title: &str) -> String {
     if title.ends_with(['.', '?', '!']) {
         title.to_string()
