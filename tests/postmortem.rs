@@ -29,7 +29,7 @@ use std::time::{Duration, Instant};
 use common::{obsctl, tool};
 use predicates::prelude::*;
 use serde_json::Value;
-use slo_support::{backfill, write_openmetrics, Prometheus, Series};
+use slo_support::{backfill, profile_and_rules, write_openmetrics, Prometheus, Series};
 
 const DAY: usize = 1440;
 /// 32 days of one-minute samples: the 30d window ending at the incident is fully covered, and so
@@ -334,16 +334,7 @@ fn page_minute(errors: &[f64], start: usize) -> (usize, usize) {
 #[test]
 fn the_postmortem_matches_the_hand_computed_impact() {
     let dir = tempfile::tempdir().unwrap();
-    let profile = dir.path().join("profile.yaml");
-    fs::write(&profile, PROFILE).unwrap();
-    let rules = dir.path().join("rules.yml");
-    obsctl()
-        .args(["slo", "rules", "--format", "prometheus", "--profile"])
-        .arg(&profile)
-        .arg("--out")
-        .arg(&rules)
-        .assert()
-        .success();
+    let (profile, rules) = profile_and_rules(dir.path(), PROFILE);
 
     let now = unix_now();
     let end = now / 60 * 60 - 60;

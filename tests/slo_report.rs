@@ -12,7 +12,7 @@ use std::time::Duration;
 use common::obsctl;
 use predicates::prelude::*;
 use serde_json::Value;
-use slo_support::{write_openmetrics, Prometheus, Series};
+use slo_support::{profile_and_rules, write_openmetrics, Prometheus, Series};
 
 const WEEK: usize = 7 * 24 * 60;
 /// One more day than the SLO window, so the window is full.
@@ -146,16 +146,7 @@ fn slo<'a>(report: &'a Value, name: &str) -> &'a Value {
 #[test]
 fn the_report_matches_the_hand_computed_budget_and_gates_deploys() {
     let dir = tempfile::tempdir().unwrap();
-    let profile = dir.path().join("report.yaml");
-    fs::write(&profile, PROFILE).unwrap();
-    let rules = dir.path().join("rules.yml");
-    obsctl()
-        .args(["slo", "rules", "--format", "prometheus", "--profile"])
-        .arg(&profile)
-        .arg("--out")
-        .arg(&rules)
-        .assert()
-        .success();
+    let (profile, rules) = profile_and_rules(dir.path(), PROFILE);
     let end = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap()

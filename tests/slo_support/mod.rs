@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use super::common::tool;
+use super::common::{obsctl, tool};
 
 /// One counter series: its labels (`metric{...}`) and the increase of every minute.
 pub struct Series {
@@ -259,4 +259,20 @@ fn wait_ready(url: &str, child: &mut Child, limit: Duration) -> bool {
         std::thread::sleep(Duration::from_millis(200));
     }
     false
+}
+
+/// Writes `profile` into `dir` and beside it the Prometheus rule file obsctl generates from it;
+/// returns both paths.
+pub fn profile_and_rules(dir: &Path, profile: &str) -> (PathBuf, PathBuf) {
+    let profile_path = dir.join("profile.yaml");
+    fs::write(&profile_path, profile).unwrap();
+    let rules = dir.join("rules.yml");
+    obsctl()
+        .args(["slo", "rules", "--format", "prometheus", "--profile"])
+        .arg(&profile_path)
+        .arg("--out")
+        .arg(&rules)
+        .assert()
+        .success();
+    (profile_path, rules)
 }
