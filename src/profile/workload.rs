@@ -11,6 +11,7 @@
 //! ```
 
 use std::borrow::Cow;
+use std::collections::BTreeMap;
 use std::fmt;
 use std::str::FromStr;
 
@@ -45,6 +46,17 @@ pub struct Traffic {
     pub logs: Option<LogsWorkload>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub traces: Option<TracesWorkload>,
+    /// Expected requests per service (the SLOs' `service:`), for the SLO lint: whether a page
+    /// can fire at that traffic, and whether one failure would page.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub services: BTreeMap<String, ServiceTraffic>,
+}
+
+#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct ServiceTraffic {
+    /// Requests per second on a typical day (the SLI's total events).
+    pub requests_per_second: NonNegative,
 }
 
 #[derive(Clone, Debug, Deserialize, Serialize, JsonSchema)]

@@ -125,8 +125,61 @@ pub fn warnings(stack: &Stack, root: &Node) -> Vec<Problem> {
                 ),
             );
         }
+        traffic_warnings(stack, i, slo, &mut out);
     }
     out.list
+}
+
+/// What the expected traffic (`workload.services`) means for the pages: with `minEvents`, a page
+/// whose long window never sees that many requests can never fire; without it, a page that one
+/// failed request sets off.
+fn traffic_warnings(stack: &Stack, i: usize, slo: &Slo, out: &mut Findings) {
+    let Some(rps) = stack
+        .workload
+        .as_ref()
+        .and_then(|w| w.services.get(&slo.service))
+        .map(|s| s.requests_per_second.get())
+        .filter(|&rps| rps > 0.0)
+    else {
+        return;
+    };
+    let pages = slo
+        .enabled_tiers()
+        .filter(|t| t.severity == Severity::Critical && t.can_fire(&slo.objective, &slo.window));
+    for tier in pages {
+        let long_requests = rps * tier.long_secs as f64;
+        let short_requests = rps * tier.short_secs as f64;
+        let threshold = tier.threshold(&slo.objective, &slo.window).to_f64();
+        match slo.alerting.min_events {
+            Some(min) if long_requests < min as f64 => out.add(
+                i,
+                &["alerting", "minEvents"],
+                format!(
+                    "at {}'s expected {rps} requests/s (`workload.services`) the {} page sees about {} requests in {}, fewer than `minEvents: {min}`: it can never fire; lower `minEvents` or rely on the tickets",
+                    slo.service,
+                    tier.describe(),
+                    long_requests.round(),
+                    tier.long_window(),
+                ),
+            ),
+            // One failure is 1/N of a window of N requests: above the threshold in both windows,
+            // it pages by itself.
+            None if short_requests * threshold < 1.0 && long_requests * threshold < 1.0 => out.add(
+                i,
+                &["alerting"],
+                format!(
+                    "at {}'s expected {rps} requests/s (`workload.services`) one failed request is more than the {} page's {} error ratio of its {} and {} windows: a single failure pages; set `alerting.minEvents` (e.g. `{}`)",
+                    slo.service,
+                    tier.describe(),
+                    percent(tier.threshold(&slo.objective, &slo.window)),
+                    tier.long_window(),
+                    tier.short_window(),
+                    (1.0 / threshold).ceil(),
+                ),
+            ),
+            _ => {}
+        }
+    }
 }
 
 fn percent(ratio: super::Exact) -> String {
@@ -828,6 +881,42 @@ mod tests {
         );
         assert!(warn("grafana: {url: 'https://g.internal'}\n").is_empty());
         assert!(warn("runbooks: {baseUrl: 'https://w.internal/rb'}\n").is_empty());
+    }
+
+    #[test]
+    fn expected_traffic_tells_a_page_that_can_never_fire_from_one_that_a_single_failure_sets_off() {
+        let warn = |alerting: &str, rps: &str| {
+            let p = load_text(&format!(
+                "{}{alerting}grafana: {{url: 'https://g.internal'}}\nworkload:\n  services:\n    s: {{requestsPerSecond: {rps}}}\n",
+                slo(&format!("    objective: 99.9\n    window: 30d\n{RATIO}"))
+            ))
+            .unwrap();
+            super::warnings(&p.stack, &p.root)
+                .iter()
+                .map(|w| format!("{} {}", w.path, w.message))
+                .collect::<Vec<_>>()
+        };
+        // 0.01 req/s: 36 requests an hour, 216 in 6h. With the guard at 100 the 1h page never
+        // fires (the 6h one does).
+        let guarded = "    alerting: {minEvents: 100}\n";
+        let w = warn(guarded, "0.01");
+        assert_eq!(w.len(), 1, "{w:#?}");
+        assert!(
+            w[0].starts_with("slos[0].alerting.minEvents at s's expected 0.01 requests/s (`workload.services`) the critical 1h/5m page sees about 36 requests in 1h, fewer than `minEvents: 100`: it can never fire"),
+            "{}",
+            w[0]
+        );
+        // Unguarded, one failure among 36 is 2.8% > 1.44% in the 1h window (and more in the 5m):
+        // it pages alone. In 6h one of 216 is 0.46% < 0.6%: it does not.
+        let w = warn("", "0.01");
+        assert_eq!(w.len(), 1, "{w:#?}");
+        assert!(
+            w[0].starts_with("slos[0].alerting at s's expected 0.01 requests/s (`workload.services`) one failed request is more than the critical 1h/5m page's 1.44% error ratio of its 1h and 5m windows: a single failure pages; set `alerting.minEvents` (e.g. `70`)"),
+            "{}",
+            w[0]
+        );
+        assert!(warn("", "100").is_empty());
+        assert!(warn(guarded, "100").is_empty());
     }
 
     #[test]
