@@ -64,9 +64,14 @@ struct Fixture {
 
 impl Fixture {
     fn new() -> Fixture {
+        Fixture::of(PROFILE)
+    }
+
+    /// The rules of another profile.
+    fn of(text: &str) -> Fixture {
         let dir = tempfile::tempdir().unwrap();
         let profile = dir.path().join("profile.yaml");
-        fs::write(&profile, PROFILE).unwrap();
+        fs::write(&profile, text).unwrap();
         obsctl()
             .args(["slo", "rules", "--format", "prometheus", "--profile"])
             .arg(&profile)
@@ -477,5 +482,45 @@ fn a_vanished_total_series_opens_a_no_data_ticket_after_its_for() {
                 },
             ],
         }]),
+    );
+}
+
+#[test]
+fn own_tiers_replace_the_workbook_table_in_what_fires() {
+    // One page of its own: 30m/5m at 20× (an error ratio above 2%), and no other tier.
+    let f = Fixture::of(
+        r#"
+name: tiers-test
+metrics: {retention: 30d}
+slos:
+  - name: own
+    service: shop
+    objective: 99.9
+    window: 30d
+    indicator:
+      ratio:
+        errors: http_requests_total{job="shop",code=~"5.."}
+        total: http_requests_total{job="shop"}
+    alerting:
+      tiers:
+        - {severity: critical, longWindow: 30m, shortWindow: 5m, burnRate: 20}
+"#,
+    );
+    f.promtool_test(
+        "own-tiers",
+        json!([
+            {
+                // 1.8%: the Workbook's 1h/5m page (above 1.44%) would fire; this table's does not.
+                "interval": "1m",
+                "input_series": shop_traffic(&[(982.0, 120)], &[(18.0, 120)]),
+                "promql_expr_test": [firing("own", 60, &[]), firing("own", 119, &[])],
+            },
+            {
+                // 3% from the start: the 30m page fires, and only it.
+                "interval": "1m",
+                "input_series": shop_traffic(&[(970.0, 120)], &[(30.0, 120)]),
+                "promql_expr_test": [firing("own", 60, &[("critical", "30m")]), firing("own", 119, &[("critical", "30m")])],
+            },
+        ]),
     );
 }

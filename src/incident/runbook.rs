@@ -198,6 +198,7 @@ pub fn runbook(stack: &Stack, slo: &Slo) -> Runbook {
         .or_else(|| WorkloadRef::default_for(&slo.service));
     let alert_rules = alert_rules(stack, slo);
     let alerts: Vec<AlertSection> = rules::live_tiers(slo)
+        .iter()
         .map(|tier| alert_section(slo, config, tier, &alert_rules))
         .collect();
     let sli = Sli::of(slo);

@@ -45,11 +45,22 @@ pub struct Slo {
 impl Slo {
     /// The alert tiers this SLO enables (`page` → critical, `ticket` → warning), whether or not
     /// they can fire.
-    pub fn enabled_tiers(&self) -> impl Iterator<Item = &'static Tier> + '_ {
-        TIERS.iter().filter(|t| match t.severity {
-            Severity::Critical => self.alerting.page,
-            Severity::Warning => self.alerting.ticket,
-        })
+    pub fn enabled_tiers(&self) -> Vec<Tier> {
+        self.tiers()
+            .into_iter()
+            .filter(|t| match t.severity {
+                Severity::Critical => self.alerting.page,
+                Severity::Warning => self.alerting.ticket,
+            })
+            .collect()
+    }
+
+    /// Every tier of the SLO, enabled or not: `alerting.tiers` when set, else the Workbook's.
+    pub fn tiers(&self) -> Vec<Tier> {
+        match &self.alerting.tiers {
+            Some(specs) => specs.iter().map(|s| s.tier(&self.window)).collect(),
+            None => TIERS.to_vec(),
+        }
     }
 }
 
@@ -171,6 +182,72 @@ pub struct Alerting {
     /// How long the total series must be gone before `SLOMetricAbsent` fires (default 10m).
     #[serde(default = "default_absent_for")]
     pub absent_for: PromDuration,
+    /// The SLO's own tiers, replacing the Workbook's four: leave one out to drop it, change its
+    /// windows or burn rate to override it. `page`/`ticket` still switch a severity off.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tiers: Option<Vec<TierSpec>>,
+}
+
+/// One tier of `alerting.tiers`, as people write it: both windows and the burn rate.
+#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct TierSpec {
+    pub severity: Severity,
+    pub long_window: PromDuration,
+    pub short_window: PromDuration,
+    /// How many times the sustainable rate both windows must exceed, e.g. `14.4`.
+    pub burn_rate: BurnRate,
+}
+
+impl TierSpec {
+    /// As a row of the table: the budget share the burn rate spends in the long window.
+    pub fn tier(&self, window: &PromDuration) -> Tier {
+        let share = self.burn_rate.0
+            * Exact::ratio(
+                i128::from(self.long_window.as_secs()),
+                i128::from(window.as_secs().max(1)),
+            );
+        Tier::custom(
+            self.severity,
+            self.long_window.as_secs(),
+            self.short_window.as_secs(),
+            share,
+        )
+    }
+}
+
+/// A positive exact decimal burn rate, read as written (`14.4`, not 14.4000000001).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct BurnRate(pub Exact);
+
+impl<'de> Deserialize<'de> for BurnRate {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(deserializer)?;
+        Exact::parse_decimal(text.trim(), 12)
+            .filter(|b| *b > Exact::int(0))
+            .map(BurnRate)
+            .ok_or_else(|| {
+                de::Error::custom(format!(
+                    "invalid burn rate `{text}`: expected a positive number such as `14.4` (at most 12 decimals)"
+                ))
+            })
+    }
+}
+
+impl Serialize for BurnRate {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_f64(self.0.to_f64())
+    }
+}
+
+impl JsonSchema for BurnRate {
+    fn schema_name() -> Cow<'static, str> {
+        "BurnRate".into()
+    }
+    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        json_schema!({"type": "number", "exclusiveMinimum": 0,
+            "description": "Times the sustainable burn rate, e.g. 14.4"})
+    }
 }
 
 impl Default for Alerting {
@@ -183,6 +260,7 @@ impl Default for Alerting {
             min_events: None,
             absent: true,
             absent_for: default_absent_for(),
+            tiers: None,
         }
     }
 }
@@ -308,7 +386,7 @@ impl JsonSchema for Objective {
     }
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Severity {
     /// Pages someone.

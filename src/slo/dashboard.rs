@@ -117,7 +117,9 @@ fn slo_panels(slo: &Slo, policy: &Policy, ds: &Value, id: u64, y: u64) -> Vec<Va
         {"color": "red", "value": null},
         {"color": "green", "value": objective_ratio.to_f64()},
     ]});
-    let first_burn = live_tiers(slo).map(|t| t.burn_rate(window).to_f64()).next();
+    let first_burn = live_tiers(slo)
+        .first()
+        .map(|t| t.burn_rate(window).to_f64());
     let mut burn_steps = vec![
         json!({"color": "green", "value": null}),
         json!({"color": "orange", "value": 1}),
@@ -140,6 +142,7 @@ fn slo_panels(slo: &Slo, policy: &Policy, ds: &Value, id: u64, y: u64) -> Vec<Va
         })
         .collect();
     let tiers_text: Vec<String> = live_tiers(slo)
+        .iter()
         .map(|t| format!("{} above {}×", t.describe(), t.burn_rate(window)))
         .collect();
     vec![

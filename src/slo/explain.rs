@@ -131,7 +131,7 @@ pub fn explain(
 
 /// Explains a profile SLO, with the tiers it enables.
 pub fn explain_slo(slo: &Slo, requests: Option<u64>) -> Explanation {
-    let tiers: Vec<Tier> = slo.enabled_tiers().copied().collect();
+    let tiers: Vec<Tier> = slo.enabled_tiers();
     let mut e = explain(
         slo.name.as_str(),
         &slo.objective,

@@ -1374,6 +1374,7 @@ fn export_slo(slo: &Slo) -> Json {
     };
     let policies: Vec<Json> = slo
         .enabled_tiers()
+        .iter()
         .map(|t| {
             let name = format!(
                 "{}-{}-{}",

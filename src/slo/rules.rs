@@ -69,6 +69,7 @@ pub fn ratio_metric(window: &PromDuration) -> String {
 /// The distinct windows of the enabled tiers that can fire, shortest first.
 pub fn alert_windows(slo: &Slo) -> Vec<PromDuration> {
     let mut secs: Vec<u64> = live_tiers(slo)
+        .iter()
         .flat_map(|t| [t.short_secs, t.long_secs])
         .chain([BASE_WINDOW_SECS])
         .collect();
@@ -78,9 +79,11 @@ pub fn alert_windows(slo: &Slo) -> Vec<PromDuration> {
 }
 
 /// The tiers that get an alert: enabled and able to fire.
-pub fn live_tiers(slo: &Slo) -> impl Iterator<Item = &'static Tier> + '_ {
+pub fn live_tiers(slo: &Slo) -> Vec<Tier> {
     slo.enabled_tiers()
+        .into_iter()
         .filter(|t| t.can_fire(&slo.objective, &slo.window))
+        .collect()
 }
 
 /// PromQL for the bad events over `range` (e.g. `5m`), one series without labels.
@@ -267,7 +270,7 @@ pub fn groups(stack: &Stack, slo: &Slo) -> Vec<RuleGroup> {
             labels: labels.clone(),
         });
     }
-    rules.extend(live_tiers(slo).map(|t| alert(stack, slo, t)));
+    rules.extend(live_tiers(slo).iter().map(|t| alert(stack, slo, t)));
     if slo.alerting.absent {
         rules.push(absent_alert(stack, slo));
     }

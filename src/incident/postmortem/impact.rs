@@ -291,7 +291,7 @@ pub async fn compute(
                 At(t),
                 signed_duration(t - window.from)
             )),
-            None if live_tiers(slo).next().is_some() => {
+            None if !live_tiers(slo).is_empty() => {
                 notes.push("no burn-rate alert fired for this SLO".into())
             }
             None => notes.push("this SLO has no alert tiers that can fire".into()),
@@ -495,7 +495,8 @@ async fn alerts(
     window: Window,
     now: f64,
 ) -> Result<(Vec<Alert>, Vec<String>), QueryError> {
-    let tiers: Vec<&Tier> = live_tiers(slo).collect();
+    let live = live_tiers(slo);
+    let tiers: Vec<&Tier> = live.iter().collect();
     let mut notes = Vec::new();
     if tiers.is_empty() {
         return Ok((Vec::new(), notes));

@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 
 use super::super::{Problem, Stack};
 use super::selector::is_label_name;
-use super::{Indicator, Severity, Slo, TIERS};
+use super::{Indicator, Severity, Slo};
 use crate::profile::types::format_seconds;
 use crate::yaml::{Node, Value};
 
@@ -130,6 +130,67 @@ pub fn warnings(stack: &Stack, root: &Node) -> Vec<Problem> {
     out.list
 }
 
+/// `alerting.tiers`: windows that a tier's two-window rule can use, inside the SLO window, at most
+/// one tier per long window (it names the alert), and few enough windows for 10 recording rules.
+fn check_tiers(i: usize, slo: &Slo, specs: &[super::TierSpec], out: &mut Findings) {
+    if specs.is_empty() {
+        out.add(
+            i,
+            &["alerting", "tiers"],
+            "an empty list has no alert; leave `tiers` out for the Workbook's four, or set `page: false` and `ticket: false`".into(),
+        );
+    }
+    let mut long_windows: BTreeMap<u64, usize> = BTreeMap::new();
+    for (n, spec) in specs.iter().enumerate() {
+        let item = format!("tiers[{n}]");
+        let (long, short) = (spec.long_window.as_secs(), spec.short_window.as_secs());
+        if short < super::BASE_WINDOW_SECS {
+            out.add_item(i, "alerting", &item, "shortWindow", format!(
+                "the short window {} is shorter than the {} the rules record increases over; expected at least {}",
+                spec.short_window, format_seconds(super::BASE_WINDOW_SECS), format_seconds(super::BASE_WINDOW_SECS)
+            ));
+        }
+        if short >= long {
+            out.add_item(i, "alerting", &item, "shortWindow", format!(
+                "the short window {} must be shorter than the long window {} (it is what lets the alert reset quickly); the Workbook uses 1/12, e.g. `5m` for `1h`",
+                spec.short_window, spec.long_window
+            ));
+        }
+        if long > slo.window.as_secs() {
+            out.add_item(i, "alerting", &item, "longWindow", format!(
+                "the long window {} is longer than the SLO window {}: it would alert on errors the budget has already forgotten",
+                spec.long_window, slo.window
+            ));
+        }
+        if let Some(first) = long_windows.insert(long, n) {
+            long_windows.insert(long, first);
+            out.add_item(i, "alerting", &item, "longWindow", format!(
+                "tiers[{first}] has the long window {} too: the long window names the alert (`long_window` label, runbook section); give each tier its own",
+                spec.long_window
+            ));
+        }
+    }
+    let mut windows: Vec<u64> = specs
+        .iter()
+        .flat_map(|s| [s.long_window.as_secs(), s.short_window.as_secs()])
+        .filter(|&w| w != super::BASE_WINDOW_SECS)
+        .collect();
+    windows.sort_unstable();
+    windows.dedup();
+    // Two base recordings, one per window, one for the SLO window: 10 at most.
+    if windows.len() > 7 {
+        out.add(
+            i,
+            &["alerting", "tiers"],
+            format!(
+                "{} distinct windows need {} recording rules; share windows between tiers to stay within 10 (at most 7 windows besides 5m)",
+                windows.len(),
+                windows.len() + 3
+            ),
+        );
+    }
+}
+
 /// What the expected traffic (`workload.services`) means for the pages: with `minEvents`, a page
 /// whose long window never sees that many requests can never fire; without it, a page that one
 /// failed request sets off.
@@ -145,6 +206,7 @@ fn traffic_warnings(stack: &Stack, i: usize, slo: &Slo, out: &mut Findings) {
     };
     let pages = slo
         .enabled_tiers()
+        .into_iter()
         .filter(|t| t.severity == Severity::Critical && t.can_fire(&slo.objective, &slo.window));
     for tier in pages {
         let long_requests = rps * tier.long_secs as f64;
@@ -174,7 +236,7 @@ fn traffic_warnings(stack: &Stack, i: usize, slo: &Slo, out: &mut Findings) {
                     percent(tier.threshold(&slo.objective, &slo.window)),
                     tier.long_window(),
                     tier.short_window(),
-                    (1.0 / threshold).ceil(),
+                    (1.0_f64 / threshold).ceil(),
                 ),
             ),
             _ => {}
@@ -214,8 +276,9 @@ impl Findings<'_> {
         self.list.push(Problem { pos, path, message });
     }
 
-    /// At `slos[i].runbook.<item>.<key>` (`item` such as `steps[2]`; `key` may be empty).
-    fn add_item(&mut self, i: usize, item: &str, key: &str, message: String) {
+    /// At `slos[i].<section>.<item>.<key>` (`section` such as `runbook`, `item` such as
+    /// `steps[2]`; `key` may be empty).
+    fn add_item(&mut self, i: usize, section: &str, item: &str, key: &str, message: String) {
         let (name, index) = match item.split_once('[') {
             Some((name, rest)) => (name, rest.trim_end_matches(']').parse::<usize>().ok()),
             None => (item, None),
@@ -224,8 +287,8 @@ impl Findings<'_> {
             Value::Seq(items) => items.get(i),
             _ => None,
         });
-        let runbook = slo.and_then(|n| n.get("runbook"));
-        let mut node = runbook.and_then(|n| n.get(name));
+        let parent = slo.and_then(|n| n.get(section));
+        let mut node = parent.and_then(|n| n.get(name));
         if let Some(index) = index {
             node = node.and_then(|n| match &n.value {
                 Value::Seq(items) => items.get(index),
@@ -237,8 +300,8 @@ impl Findings<'_> {
         } else {
             node.and_then(|n| n.get(key)).or(node)
         };
-        let pos = leaf.or(runbook).or(slo).unwrap_or(self.root).pos.clone();
-        let mut path = format!("slos[{i}].runbook.{item}");
+        let pos = leaf.or(parent).or(slo).unwrap_or(self.root).pos.clone();
+        let mut path = format!("slos[{i}].{section}.{item}");
         if !key.is_empty() {
             path.push('.');
             path.push_str(key);
@@ -281,6 +344,9 @@ fn check_stack_fit(stack: &Stack, out: &mut Findings) {
 }
 
 fn check_slo(i: usize, slo: &Slo, out: &mut Findings) {
+    if let Some(specs) = &slo.alerting.tiers {
+        check_tiers(i, slo, specs, out);
+    }
     if slo.alerting.min_events == Some(0) {
         out.add(
             i,
@@ -411,6 +477,7 @@ fn check_runbook(i: usize, runbook: &super::runbook::Runbook, out: &mut Findings
         if blank(&step.to) {
             out.add_item(
                 i,
+                "runbook",
                 &at,
                 "to",
                 "expected whom to escalate to, e.g. `#team-db` or a pager schedule name".into(),
@@ -419,7 +486,7 @@ fn check_runbook(i: usize, runbook: &super::runbook::Runbook, out: &mut Findings
         if let Some(before) = previous {
             if step.after.as_secs() <= before.as_secs() {
                 out.add_item(
-                    i,
+                    i, "runbook",
                     &at,
                     "after",
                     format!("`{}` is not after the previous step's `{before}`: escalation steps are in order, each later than the one before", step.after),
@@ -433,6 +500,7 @@ fn check_runbook(i: usize, runbook: &super::runbook::Runbook, out: &mut Findings
         if blank(&step.title) {
             out.add_item(
                 i,
+                "runbook",
                 &at,
                 "title",
                 "expected a short title, e.g. `Fail over to the replica`".into(),
@@ -441,6 +509,7 @@ fn check_runbook(i: usize, runbook: &super::runbook::Runbook, out: &mut Findings
         if blank(&step.text) {
             out.add_item(
                 i,
+                "runbook",
                 &at,
                 "text",
                 "expected what to do and when, in a sentence or two".into(),
@@ -449,6 +518,7 @@ fn check_runbook(i: usize, runbook: &super::runbook::Runbook, out: &mut Findings
         if step.command.as_deref().is_some_and(blank) {
             out.add_item(
                 i,
+                "runbook",
                 &at,
                 "command",
                 "expected a command; leave `command` out for a step without one".into(),
@@ -461,6 +531,7 @@ fn check_runbook(i: usize, runbook: &super::runbook::Runbook, out: &mut Findings
         if blank(dep) {
             out.add_item(
                 i,
+                "runbook",
                 &at,
                 "",
                 "expected the name of a dependency, e.g. `postgres`".into(),
@@ -469,6 +540,7 @@ fn check_runbook(i: usize, runbook: &super::runbook::Runbook, out: &mut Findings
             seen.insert(dep.as_str(), first);
             out.add_item(
                 i,
+                "runbook",
                 &at,
                 "",
                 format!("`{dep}` is listed twice (also dependencies[{first}])"),
@@ -482,6 +554,7 @@ fn check_runbook(i: usize, runbook: &super::runbook::Runbook, out: &mut Findings
         if value.as_deref().is_some_and(blank) {
             out.add_item(
                 i,
+                "runbook",
                 key,
                 "",
                 format!("expected a name; leave `{key}` out to get a placeholder"),
@@ -532,7 +605,11 @@ fn check_alerting(i: usize, slo: &Slo, out: &mut Findings) {
         (Severity::Critical, a.page, "page"),
         (Severity::Warning, a.ticket, "ticket"),
     ] {
-        let tiers: Vec<_> = TIERS.iter().filter(|t| t.severity == severity).collect();
+        let all = slo.tiers();
+        let tiers: Vec<_> = all.iter().filter(|t| t.severity == severity).collect();
+        if tiers.is_empty() {
+            continue;
+        }
         if on
             && tiers
                 .iter()
@@ -782,6 +859,65 @@ mod tests {
         );
         assert!(load_text(&with("absent", "false")).is_ok());
         assert!(load_text(&with("absentFor", "30m")).is_ok());
+    }
+
+    #[test]
+    fn own_tiers_are_refused_at_their_position_when_they_cannot_work() {
+        let with = |tiers: &str| {
+            slo(&format!(
+                "    objective: 99.9\n    window: 30d\n{RATIO}    alerting:\n      tiers:\n{tiers}"
+            ))
+        };
+        let tier = |long: &str, short: &str, burn: &str| {
+            format!("        - {{severity: critical, longWindow: {long}, shortWindow: {short}, burnRate: {burn}}}\n")
+        };
+        // Line 15 is the first tier: its longWindow value at column 44, shortWindow at 61.
+        let e = error(&with(&tier("1h", "5m", "fast")));
+        assert!(e.starts_with("p.yaml:15:"), "{e}");
+        assert!(
+            e.contains("`slos[0].alerting.tiers[0].burnRate`: invalid burn rate `fast`"),
+            "{e}"
+        );
+        assert!(error(&with(&tier("1h", "5m", "0"))).contains("invalid burn rate `0`"));
+        let e = error(&with(
+            "        - {severity: urgent, longWindow: 1h, shortWindow: 5m, burnRate: 14.4}\n",
+        ));
+        assert!(e.contains("`slos[0].alerting.tiers[0].severity`"), "{e}");
+        let e = error(&with(&tier("1h", "1h", "14.4")));
+        assert!(
+            e.contains("p.yaml:15:61: `slos[0].alerting.tiers[0].shortWindow`: the short window 1h must be shorter than the long window 1h"),
+            "{e}"
+        );
+        assert!(error(&with(&tier("1h", "1m", "14.4"))).contains(
+            "`slos[0].alerting.tiers[0].shortWindow`: the short window 1m is shorter than the 5m"
+        ));
+        let e = error(&with(&tier("31d", "1d", "1")));
+        assert!(
+            e.contains("p.yaml:15:44: `slos[0].alerting.tiers[0].longWindow`: the long window 31d is longer than the SLO window 30d"),
+            "{e}"
+        );
+        let e = error(&with(&format!(
+            "{}{}",
+            tier("1h", "5m", "14.4"),
+            tier("1h", "10m", "10")
+        )));
+        assert!(
+            e.contains("p.yaml:16:44: `slos[0].alerting.tiers[1].longWindow`: tiers[0] has the long window 1h too"),
+            "{e}"
+        );
+        let e = error(&slo(&format!(
+            "    objective: 99.9\n    window: 30d\n{RATIO}    alerting: {{tiers: []}}\n"
+        )));
+        assert!(
+            e.contains("`slos[0].alerting.tiers`: an empty list has no alert"),
+            "{e}"
+        );
+        let many: String = ["1h", "2h", "3h", "4h", "5h", "6h", "7h", "8h"]
+            .iter()
+            .map(|long| tier(long, "5m", "2"))
+            .collect();
+        assert!(error(&with(&many)).contains("8 distinct windows need 11 recording rules"));
+        assert!(load_text(&with(&tier("2h", "10m", "10"))).is_ok());
     }
 
     #[test]

@@ -375,3 +375,54 @@ fn a_missing_total_series_gets_a_ticket_after_its_for_unless_turned_off() {
 fn groups_of(p: &Profile) -> Vec<RuleGroup> {
     groups(&p.stack, &p.stack.slos[0])
 }
+
+#[test]
+fn own_tiers_replace_the_workbook_table_and_keep_page_and_ticket() {
+    let p = profile(&format!(
+        "{AVAIL}    alerting:\n      tiers:\n        - {{severity: critical, longWindow: 2h, shortWindow: 10m, burnRate: 10}}\n        - {{severity: warning, longWindow: 1d, shortWindow: 2h, burnRate: 2.5}}\n"
+    ));
+    let g = groups_of(&p);
+    let got: Vec<(String, String, String, &str)> = alerts(&g)
+        .into_iter()
+        .map(|(l, e)| {
+            (
+                l["severity"].clone(),
+                l["long_window"].clone(),
+                l["short_window"].clone(),
+                e,
+            )
+        })
+        .collect();
+    // 10 × 0.001 and 2.5 × 0.001, both windows above it.
+    assert_eq!(
+        got,
+        [
+            (
+                "critical".to_string(),
+                "2h".to_string(),
+                "10m".to_string(),
+                "(slo:error_ratio:window2h{slo=\"avail\"} > 0.01 and slo:error_ratio:window10m{slo=\"avail\"} > 0.01) / 0.001"
+            ),
+            (
+                "warning".to_string(),
+                "1d".to_string(),
+                "2h".to_string(),
+                "(slo:error_ratio:window1d{slo=\"avail\"} > 0.0025 and slo:error_ratio:window2h{slo=\"avail\"} > 0.0025) / 0.001"
+            ),
+        ]
+    );
+    let windows: Vec<String> = alert_windows(&p.stack.slos[0])
+        .iter()
+        .map(ToString::to_string)
+        .collect();
+    assert_eq!(windows, ["5m", "10m", "2h", "1d"]);
+
+    let no_page = profile(&format!(
+        "{AVAIL}    alerting:\n      page: false\n      tiers:\n        - {{severity: critical, longWindow: 2h, shortWindow: 10m, burnRate: 10}}\n        - {{severity: warning, longWindow: 1d, shortWindow: 2h, burnRate: 2.5}}\n"
+    ));
+    let severities: Vec<String> = alerts(&groups_of(&no_page))
+        .iter()
+        .map(|(l, _)| l["severity"].clone())
+        .collect();
+    assert_eq!(severities, ["warning"]);
+}
