@@ -180,3 +180,46 @@ slos:
     let imported: yaml_serde::Value = yaml_serde::from_str(&imported).unwrap();
     assert_eq!(imported["slos"], show["slos"]);
 }
+
+#[test]
+fn own_tiers_round_trip_through_openslo() {
+    let dir = tempfile::tempdir().unwrap();
+    let profile = dir.path().join("own.yaml");
+    fs::write(
+        &profile,
+        r#"name: own
+metrics: {retention: 30d}
+slos:
+  - name: checkout
+    service: checkout
+    objective: 99.9
+    window: 30d
+    indicator:
+      ratio:
+        errors: http_requests_total{job="checkout",code=~"5.."}
+        total: http_requests_total{job="checkout"}
+    alerting:
+      tiers:
+        - {severity: critical, longWindow: 30m, shortWindow: 5m, burnRate: 20}
+        - {severity: warning, longWindow: 1d, shortWindow: 2h, burnRate: 2.5}
+"#,
+    )
+    .unwrap();
+    let openslo = dir.path().join("openslo.yaml");
+    obsctl()
+        .args(["slo", "export", "--format", "openslo", "--profile"])
+        .arg(&profile)
+        .arg("--out")
+        .arg(&openslo)
+        .assert()
+        .success();
+    let imported = stdout(&["slo", "import", openslo.to_str().unwrap()]);
+    let show = stdout(&["profile", "show", profile.to_str().unwrap()]);
+    let show: yaml_serde::Value = yaml_serde::from_str(&show).unwrap();
+    let imported: yaml_serde::Value = yaml_serde::from_str(&imported).unwrap();
+    assert_eq!(imported["slos"], show["slos"], "{imported:#?}");
+    assert_eq!(
+        imported["slos"][0]["alerting"]["tiers"][1]["burnRate"],
+        yaml_serde::Value::from(2.5)
+    );
+}

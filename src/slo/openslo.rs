@@ -1018,18 +1018,41 @@ impl<'a> Mapper<'a> {
                 rest.extend(got.into_iter().cloned());
             }
         }
-        if let Some((t, pos)) = rest.first() {
-            self.problems.push(Problem {
-                pos: pos.clone(),
-                path: "alertPolicies".into(),
-                message: format!(
-                    "the {} tier (burn rate {}) is not one of the Workbook's tiers obsctl generates ({}): obsctl maps the four tiers of a severity as a whole",
-                    t.describe(),
-                    t.burn_rate(&window),
-                    crate::profile::slo::TIERS.iter().map(|t| format!("{} at {}×", t.describe(), t.burn_rate(&window))).collect::<Vec<_>>().join(", ")
-                ),
-            });
-            return None;
+        if !rest.is_empty() {
+            // Not the Workbook's table: the conditions become the SLO's own (`alerting.tiers`),
+            // every one of them, so both severities keep what the document says.
+            let items = tiers
+                .iter()
+                .map(|(t, tpos)| {
+                    map_node(
+                        tpos.clone(),
+                        vec![
+                            ("severity", str_node(tpos.clone(), t.severity.as_str())),
+                            (
+                                "longWindow",
+                                str_node(tpos.clone(), &format_seconds(t.long_secs)),
+                            ),
+                            (
+                                "shortWindow",
+                                str_node(tpos.clone(), &format_seconds(t.short_secs)),
+                            ),
+                            (
+                                "burnRate",
+                                number_node(tpos.clone(), &t.burn_rate(&window).to_string()),
+                            ),
+                        ],
+                    )
+                })
+                .collect();
+            entries.push((
+                "tiers",
+                Node {
+                    pos: pos.clone(),
+                    value: Value::Seq(items),
+                    raw: None,
+                },
+            ));
+            return Some(map_node(pos, entries));
         }
         if doc.spec.alert_policies.is_empty() {
             notes.push(format!("SLO `{}` has no alertPolicies: imported without alerts (`page: false`, `ticket: false`); remove those two lines to get the Workbook's tiers", doc.metadata.name));
@@ -1280,6 +1303,15 @@ fn str_node(pos: Pos, text: &str) -> Node {
     Node {
         pos,
         value: Value::Str(text.to_string()),
+        raw: Some(text.to_string()),
+    }
+}
+
+/// A number as written (`14.4`), so exact decimals stay exact.
+fn number_node(pos: Pos, text: &str) -> Node {
+    Node {
+        pos,
+        value: Value::Float(text.parse().unwrap_or(f64::NAN)),
         raw: Some(text.to_string()),
     }
 }

@@ -154,7 +154,7 @@ fn what_does_not_map_is_refused_at_its_position() {
 }
 
 #[test]
-fn a_burn_rate_tier_that_is_not_the_workbooks_is_refused() {
+fn a_burn_rate_tier_that_is_not_the_workbooks_becomes_an_own_tier() {
     let policy = r#"  alertPolicies:
     - kind: AlertPolicy
       metadata: {name: p}
@@ -166,8 +166,11 @@ fn a_burn_rate_tier_that_is_not_the_workbooks_is_refused() {
               severity: page
               condition: {kind: burnrate, op: gt, threshold: 10, lookbackWindow: 1h}
 "#;
-    let e = refused(&format!("{RATIO}{policy}"));
-    assert!(e.contains("the critical 1h/5m tier (burn rate 10)"), "{e}");
+    let slos = import_text(&format!("{RATIO}{policy}")).unwrap();
+    let tiers = slos[0].tiers();
+    assert_eq!(tiers.len(), 1, "{tiers:?}");
+    assert_eq!(tiers[0].describe(), "critical 1h/5m");
+    assert_eq!(tiers[0].burn_rate(&slos[0].window).to_string(), "10");
     let e = refused(&format!(
         "{RATIO}{}",
         policy.replace("severity: page", "severity: sev1")
