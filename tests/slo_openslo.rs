@@ -166,18 +166,7 @@ slos:
 "#,
     )
     .unwrap();
-    let openslo = dir.path().join("openslo.yaml");
-    obsctl()
-        .args(["slo", "export", "--format", "openslo", "--profile"])
-        .arg(&profile)
-        .arg("--out")
-        .arg(&openslo)
-        .assert()
-        .success();
-    let imported = stdout(&["slo", "import", openslo.to_str().unwrap()]);
-    let show = stdout(&["profile", "show", profile.to_str().unwrap()]);
-    let show: yaml_serde::Value = yaml_serde::from_str(&show).unwrap();
-    let imported: yaml_serde::Value = yaml_serde::from_str(&imported).unwrap();
+    let (imported, show) = round_trip(&profile);
     assert_eq!(imported["slos"], show["slos"]);
 }
 
@@ -205,21 +194,28 @@ slos:
 "#,
     )
     .unwrap();
-    let openslo = dir.path().join("openslo.yaml");
+    let (imported, show) = round_trip(&profile);
+    assert_eq!(imported["slos"], show["slos"], "{imported:#?}");
+    assert_eq!(
+        imported["slos"][0]["alerting"]["tiers"][1]["burnRate"],
+        yaml_serde::Value::from(2.5)
+    );
+}
+
+/// The `slos:` of `profile` exported to OpenSLO and imported back, and as `profile show` prints them.
+fn round_trip(profile: &std::path::Path) -> (yaml_serde::Value, yaml_serde::Value) {
+    let openslo = profile.with_extension("openslo.yaml");
     obsctl()
         .args(["slo", "export", "--format", "openslo", "--profile"])
-        .arg(&profile)
+        .arg(profile)
         .arg("--out")
         .arg(&openslo)
         .assert()
         .success();
     let imported = stdout(&["slo", "import", openslo.to_str().unwrap()]);
     let show = stdout(&["profile", "show", profile.to_str().unwrap()]);
-    let show: yaml_serde::Value = yaml_serde::from_str(&show).unwrap();
-    let imported: yaml_serde::Value = yaml_serde::from_str(&imported).unwrap();
-    assert_eq!(imported["slos"], show["slos"], "{imported:#?}");
-    assert_eq!(
-        imported["slos"][0]["alerting"]["tiers"][1]["burnRate"],
-        yaml_serde::Value::from(2.5)
-    );
+    (
+        yaml_serde::from_str(&imported).unwrap(),
+        yaml_serde::from_str(&show).unwrap(),
+    )
 }

@@ -695,6 +695,15 @@ mod tests {
         }
     }
 
+    /// The lint's warnings of a valid profile, as `path message`.
+    fn warnings_of(text: &str) -> Vec<String> {
+        let p = load_text(text).unwrap();
+        super::warnings(&p.stack, &p.root)
+            .iter()
+            .map(|w| format!("{} {}", w.path, w.message))
+            .collect()
+    }
+
     fn slo(body: &str) -> String {
         format!("{HEAD}slos:\n  - name: a\n    service: s\n{body}")
     }
@@ -996,15 +1005,10 @@ mod tests {
     #[test]
     fn alerts_whose_runbook_links_only_resolve_in_the_cluster_are_warned_about() {
         let warn = |extra: &str| {
-            let p = load_text(&format!(
+            warnings_of(&format!(
                 "{}{extra}",
                 slo(&format!("    objective: 99.9\n    window: 30d\n{RATIO}"))
             ))
-            .unwrap();
-            super::warnings(&p.stack, &p.root)
-                .iter()
-                .map(|w| format!("{} {}", w.path, w.message))
-                .collect::<Vec<_>>()
         };
         let w = warn("");
         assert_eq!(w.len(), 1, "{w:#?}");
@@ -1022,15 +1026,10 @@ mod tests {
     #[test]
     fn expected_traffic_tells_a_page_that_can_never_fire_from_one_that_a_single_failure_sets_off() {
         let warn = |alerting: &str, rps: &str| {
-            let p = load_text(&format!(
+            warnings_of(&format!(
                 "{}{alerting}grafana: {{url: 'https://g.internal'}}\nworkload:\n  services:\n    s: {{requestsPerSecond: {rps}}}\n",
                 slo(&format!("    objective: 99.9\n    window: 30d\n{RATIO}"))
             ))
-            .unwrap();
-            super::warnings(&p.stack, &p.root)
-                .iter()
-                .map(|w| format!("{} {}", w.path, w.message))
-                .collect::<Vec<_>>()
         };
         // 0.01 req/s: 36 requests an hour, 216 in 6h. With the guard at 100 the 1h page never
         // fires (the 6h one does).
