@@ -1,7 +1,7 @@
 //! Runbooks: one per SLO, a section per alert tier it can fire, generated from the same model as
 //! the rules. Pure and deterministic, like the render: the same profile gives the same bytes.
 //!
-//! Every number comes from where the rules take it: the tiers `rules::live_tiers` alerts on, their
+//! Every number comes from where the rules take it: the tiers `Slo::live_tiers` alerts on, their
 //! burn rates and thresholds from `profile::slo::Tier`, the alert's name, labels and `runbook_url`
 //! from the generated rule itself, and the budget arithmetic from `slo::budget`.
 
@@ -197,7 +197,8 @@ pub fn runbook(stack: &Stack, slo: &Slo) -> Runbook {
         .clone()
         .or_else(|| WorkloadRef::default_for(&slo.service));
     let alert_rules = alert_rules(stack, slo);
-    let alerts: Vec<AlertSection> = rules::live_tiers(slo)
+    let alerts: Vec<AlertSection> = slo
+        .live_tiers()
         .iter()
         .map(|tier| alert_section(slo, config, tier, &alert_rules))
         .collect();
@@ -262,8 +263,8 @@ pub fn runbook(stack: &Stack, slo: &Slo) -> Runbook {
     }
 }
 
-/// The generated alert rules of the SLO, by `long_window` label: the runbook quotes them rather
-/// than rebuilding their labels.
+/// The generated alert rules of the SLO, the burn-rate ones by `long_window` label and the others
+/// by alert name: the runbook quotes them rather than rebuilding their labels.
 fn alert_rules(
     stack: &Stack,
     slo: &Slo,
@@ -298,7 +299,7 @@ fn no_data(
     alert_rules: &BTreeMap<String, (String, BTreeMap<String, String>, String)>,
 ) -> Option<NoDataSection> {
     let (alert, labels, runbook_url) = alert_rules.get(rules::ABSENT_ALERT_NAME).cloned()?;
-    let selector = rules::total_selector(ctx.slo);
+    let selector = &ctx.sli.total;
     let metric = selector.metric().to_string();
     let checks = vec![
         ctx.query(

@@ -55,6 +55,14 @@ impl Slo {
             .collect()
     }
 
+    /// The tiers that get an alert: enabled and able to fire.
+    pub fn live_tiers(&self) -> Vec<Tier> {
+        self.enabled_tiers()
+            .into_iter()
+            .filter(|t| t.can_fire(&self.objective, &self.window))
+            .collect()
+    }
+
     /// Every tier of the SLO, enabled or not: `alerting.tiers` when set, else the Workbook's.
     pub fn tiers(&self) -> Vec<Tier> {
         match &self.alerting.tiers {
@@ -70,6 +78,16 @@ impl Slo {
 pub enum Indicator {
     Ratio(Ratio),
     Latency(Latency),
+}
+
+impl Indicator {
+    /// The selector of all events: the ones whose series must exist for the SLI to mean anything.
+    pub fn total(&self) -> Selector {
+        match self {
+            Indicator::Ratio(r) => r.total.clone(),
+            Indicator::Latency(l) => l.total(),
+        }
+    }
 }
 
 /// As the single-key mapping the profile is written in (`ratio: {...}`), not a YAML tag, so

@@ -6,7 +6,7 @@
 
 use serde_json::{json, Value};
 
-use super::rules::{alert_windows, live_tiers, ratio_metric, ALERT_NAME};
+use super::rules::{alert_windows, ratio_metric, ALERT_NAME};
 use crate::profile::slo::selector::quote;
 use crate::profile::slo::Policy;
 use crate::profile::slo::Slo;
@@ -117,7 +117,8 @@ fn slo_panels(slo: &Slo, policy: &Policy, ds: &Value, id: u64, y: u64) -> Vec<Va
         {"color": "red", "value": null},
         {"color": "green", "value": objective_ratio.to_f64()},
     ]});
-    let first_burn = live_tiers(slo)
+    let first_burn = slo
+        .live_tiers()
         .first()
         .map(|t| t.burn_rate(window).to_f64());
     let mut burn_steps = vec![
@@ -141,7 +142,8 @@ fn slo_panels(slo: &Slo, policy: &Policy, ds: &Value, id: u64, y: u64) -> Vec<Va
             t
         })
         .collect();
-    let tiers_text: Vec<String> = live_tiers(slo)
+    let tiers_text: Vec<String> = slo
+        .live_tiers()
         .iter()
         .map(|t| format!("{} above {}×", t.describe(), t.burn_rate(window)))
         .collect();

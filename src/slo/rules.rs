@@ -68,7 +68,8 @@ pub fn ratio_metric(window: &PromDuration) -> String {
 
 /// The distinct windows of the enabled tiers that can fire, shortest first.
 pub fn alert_windows(slo: &Slo) -> Vec<PromDuration> {
-    let mut secs: Vec<u64> = live_tiers(slo)
+    let mut secs: Vec<u64> = slo
+        .live_tiers()
         .iter()
         .flat_map(|t| [t.short_secs, t.long_secs])
         .chain([BASE_WINDOW_SECS])
@@ -76,14 +77,6 @@ pub fn alert_windows(slo: &Slo) -> Vec<PromDuration> {
     secs.sort_unstable();
     secs.dedup();
     secs.into_iter().map(PromDuration::from_secs).collect()
-}
-
-/// The tiers that get an alert: enabled and able to fire.
-pub fn live_tiers(slo: &Slo) -> Vec<Tier> {
-    slo.enabled_tiers()
-        .into_iter()
-        .filter(|t| t.can_fire(&slo.objective, &slo.window))
-        .collect()
 }
 
 /// PromQL for the bad events over `range` (e.g. `5m`), one series without labels.
@@ -108,7 +101,7 @@ pub fn errors_expr(slo: &Slo, range: &str) -> String {
 
 /// PromQL for all events over `range`.
 pub fn total_expr(slo: &Slo, range: &str) -> String {
-    format!("sum(increase({}[{range}]))", total_selector(slo).promql())
+    format!("sum(increase({}[{range}]))", slo.indicator.total().promql())
 }
 
 fn slo_labels(slo: &Slo) -> BTreeMap<String, String> {
@@ -128,6 +121,17 @@ fn ratio_expr(slo: &Slo, window: &PromDuration) -> String {
         let w = format_seconds(window.as_secs());
         format!("sum_over_time({ERRORS_METRIC}{m}[{w}]) / sum_over_time({TOTAL_METRIC}{m}[{w}])")
     }
+}
+
+/// The labels every alert of the SLO carries: the SLO's own, then the generated ones (which win).
+fn alert_labels(slo: &Slo, severity: Severity) -> BTreeMap<String, String> {
+    let mut labels = slo.alerting.labels.clone();
+    labels.extend([
+        ("slo".to_string(), slo.name.to_string()),
+        ("service".to_string(), slo.service.clone()),
+        ("severity".to_string(), severity.as_str().to_string()),
+    ]);
+    labels
 }
 
 fn alert(stack: &Stack, slo: &Slo, tier: &Tier) -> Rule {
@@ -150,11 +154,8 @@ fn alert(stack: &Stack, slo: &Slo, tier: &Tier) -> Rule {
         let w = format_seconds(long.as_secs());
         expr.push_str(&format!(" and on() {} >= {min}", total_expr(slo, &w)));
     }
-    let mut labels = slo.alerting.labels.clone();
+    let mut labels = alert_labels(slo, tier.severity);
     labels.extend([
-        ("slo".to_string(), slo.name.to_string()),
-        ("service".to_string(), slo.service.clone()),
-        ("severity".to_string(), tier.severity.as_str().to_string()),
         ("long_window".to_string(), long.to_string()),
         ("short_window".to_string(), short.to_string()),
     ]);
@@ -193,27 +194,11 @@ fn alert(stack: &Stack, slo: &Slo, tier: &Tier) -> Rule {
     }
 }
 
-/// The selector whose series must exist for the SLI to mean anything: the total events.
-pub fn total_selector(slo: &Slo) -> Selector {
-    match &slo.indicator {
-        Indicator::Ratio(r) => r.total.clone(),
-        Indicator::Latency(l) => l.total(),
-    }
-}
-
 /// `SLOMetricAbsent`: the SLI's total series are gone, so its ratios have no samples and no
 /// burn-rate alert can fire. A ticket: nothing is known to be failing, but nothing is watched.
 fn absent_alert(stack: &Stack, slo: &Slo) -> Rule {
-    let selector = total_selector(slo);
-    let mut labels = slo.alerting.labels.clone();
-    labels.extend([
-        ("slo".to_string(), slo.name.to_string()),
-        ("service".to_string(), slo.service.clone()),
-        (
-            "severity".to_string(),
-            Severity::Warning.as_str().to_string(),
-        ),
-    ]);
+    let selector = slo.indicator.total();
+    let labels = alert_labels(slo, Severity::Warning);
     let annotations = BTreeMap::from([
         (
             "summary".to_string(),
@@ -270,7 +255,7 @@ pub fn groups(stack: &Stack, slo: &Slo) -> Vec<RuleGroup> {
             labels: labels.clone(),
         });
     }
-    rules.extend(live_tiers(slo).iter().map(|t| alert(stack, slo, t)));
+    rules.extend(slo.live_tiers().iter().map(|t| alert(stack, slo, t)));
     if slo.alerting.absent {
         rules.push(absent_alert(stack, slo));
     }

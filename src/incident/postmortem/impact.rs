@@ -18,7 +18,7 @@ use crate::profile::slo::{Indicator, Policy, Slo, Tier, BASE_WINDOW_SECS};
 use crate::profile::types::format_seconds;
 use crate::prometheus::{Client, QueryError, Series};
 use crate::slo::report::BudgetState;
-use crate::slo::rules::{errors_expr, live_tiers, ratio_metric, total_expr, ALERT_NAME};
+use crate::slo::rules::{errors_expr, ratio_metric, total_expr, ALERT_NAME};
 use crate::time::format_instant;
 
 /// The incident window, unix seconds.
@@ -291,7 +291,7 @@ pub async fn compute(
                 At(t),
                 signed_duration(t - window.from)
             )),
-            None if !live_tiers(slo).is_empty() => {
+            None if !slo.live_tiers().is_empty() => {
                 notes.push("no burn-rate alert fired for this SLO".into())
             }
             None => notes.push("this SLO has no alert tiers that can fire".into()),
@@ -495,7 +495,7 @@ async fn alerts(
     window: Window,
     now: f64,
 ) -> Result<(Vec<Alert>, Vec<String>), QueryError> {
-    let live = live_tiers(slo);
+    let live = slo.live_tiers();
     let tiers: Vec<&Tier> = live.iter().collect();
     let mut notes = Vec::new();
     if tiers.is_empty() {

@@ -211,7 +211,6 @@ pub fn markdown(rb: &Runbook) -> String {
     out
 }
 
-/// A title as a sentence: ends in a full stop unless it already ends in `.`, `?` or `!`.
 /// `SLOErrorBudgetBurn{service="checkout", severity="critical", …}`: how the alert shows in
 /// Alertmanager.
 fn alert_selector(alert: &str, labels: &std::collections::BTreeMap<String, String>) -> String {
@@ -219,6 +218,7 @@ fn alert_selector(alert: &str, labels: &std::collections::BTreeMap<String, Strin
     format!("{alert}{{{}}}", labels.join(", "))
 }
 
+/// A title as a sentence: ends in a full stop unless it already ends in `.`, `?` or `!`.
 fn sentence(title: &str) -> String {
     if title.ends_with(['.', '?', '!']) {
         title.to_string()

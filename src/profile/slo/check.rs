@@ -32,8 +32,8 @@ pub(in crate::profile) fn check_slos(stack: &Stack, root: &Node) -> Vec<Problem>
     }
     let mut first_by_name: BTreeMap<&str, usize> = BTreeMap::new();
     for (i, slo) in stack.slos.iter().enumerate() {
-        if let Some(first) = first_by_name.insert(slo.name.as_str(), i) {
-            first_by_name.insert(slo.name.as_str(), first);
+        let first = *first_by_name.entry(slo.name.as_str()).or_insert(i);
+        if first != i {
             out.add(
                 i,
                 &["name"],
@@ -162,8 +162,8 @@ fn check_tiers(i: usize, slo: &Slo, specs: &[super::TierSpec], out: &mut Finding
                 spec.long_window, slo.window
             ));
         }
-        if let Some(first) = long_windows.insert(long, n) {
-            long_windows.insert(long, first);
+        let first = *long_windows.entry(long).or_insert(n);
+        if first != n {
             out.add_item(i, "alerting", &item, "longWindow", format!(
                 "tiers[{first}] has the long window {} too: the long window names the alert (`long_window` label, runbook section); give each tier its own",
                 spec.long_window
@@ -205,9 +205,9 @@ fn traffic_warnings(stack: &Stack, i: usize, slo: &Slo, out: &mut Findings) {
         return;
     };
     let pages = slo
-        .enabled_tiers()
+        .live_tiers()
         .into_iter()
-        .filter(|t| t.severity == Severity::Critical && t.can_fire(&slo.objective, &slo.window));
+        .filter(|t| t.severity == Severity::Critical);
     for tier in pages {
         let long_requests = rps * tier.long_secs as f64;
         let short_requests = rps * tier.short_secs as f64;
