@@ -784,3 +784,106 @@ fn the_template_is_a_valid_incident_file() {
             "cannot reach Prometheus at http://127.0.0.1:9",
         ));
 }
+
+#[test]
+fn a_per_label_slo_gets_an_impact_per_group_the_most_spent_first() {
+    let dir = tempfile::tempdir().unwrap();
+    let (profile, _) = profile_and_rules(
+        dir.path(),
+        r#"
+name: groups-postmortem
+metrics: {retention: 30d}
+slos:
+  - name: routes
+    service: shop
+    objective: 99.9
+    window: 3d
+    groupBy: [route]
+    indicator:
+      ratio:
+        errors: http_requests_total{job="shop",code=~"5.."}
+        total: http_requests_total{job="shop"}
+"#,
+    );
+    // Four days at 1000 requests a minute per route; the incident is 30 minutes ending an hour
+    // before the last sample: /pay fails 10% of its requests then, /browse 0.5%.
+    let minutes = 4 * DAY;
+    let end = unix_now() / 60 * 60;
+    let incident = minutes - 90..minutes - 60;
+    let route = |route: &str, code: &str, during: f64, outside: f64| Series {
+        selector: format!(r#"http_requests_total{{job="shop",route="{route}",code="{code}"}}"#),
+        per_minute: (0..minutes)
+            .map(|i| {
+                if incident.contains(&i) {
+                    during
+                } else {
+                    outside
+                }
+            })
+            .collect(),
+    };
+    let series = vec![
+        route("/browse", "200", 995.0, 1000.0),
+        route("/browse", "500", 5.0, 0.0),
+        route("/pay", "200", 900.0, 1000.0),
+        route("/pay", "500", 100.0, 0.0),
+    ];
+    let data = dir.path().join("data.om");
+    write_openmetrics(&data, &series, end);
+    let prometheus = Prometheus::start(&data, &[], "1s");
+    let (from, to) = (rfc3339(end - 90 * 60), rfc3339(end - 60 * 60));
+    let args: Vec<String> = [
+        "postmortem",
+        "--output",
+        "json",
+        "--prometheus-url",
+        &prometheus.url,
+        "--slo",
+        "routes",
+        "--from",
+        &from,
+        "--to",
+        &to,
+        "--profile",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .chain([profile.display().to_string()])
+    .collect();
+    let (doc, code, stderr) = run(&args);
+    assert_eq!(code, 0, "{stderr}");
+    let impacts = doc["slos"].as_array().unwrap();
+    let routes: Vec<&str> = impacts
+        .iter()
+        .map(|i| i["group"]["route"].as_str().unwrap())
+        .collect();
+    assert_eq!(routes, ["/pay", "/browse"], "the most spent first");
+    // By hand: the 3d window ending at --to saw 4,320,000 requests per route, so 4,320 failures
+    // were allowed; /pay failed 3,000 in the incident, /browse 150.
+    let allowed = 0.001 * 1000.0 * 3.0 * DAY as f64;
+    close(
+        num(&impacts[0]["budget"]["consumed_by_incident"], "/pay"),
+        3000.0 / allowed,
+        "/pay consumed",
+    );
+    close(
+        num(&impacts[1]["budget"]["consumed_by_incident"], "/browse"),
+        150.0 / allowed,
+        "/browse consumed",
+    );
+    close(
+        num(&impacts[0]["error_ratio"], "/pay ratio"),
+        0.1,
+        "/pay error ratio",
+    );
+    // The document names each group.
+    let md_args: Vec<String> = args
+        .iter()
+        .filter(|a| *a != "--output" && *a != "json")
+        .cloned()
+        .collect();
+    let out = obsctl().args(&md_args).output().unwrap();
+    let md = String::from_utf8_lossy(&out.stdout);
+    assert!(md.contains("routes{route=\"/pay\"}"), "{md}");
+    assert!(md.contains("routes{route=\"/browse\"}"), "{md}");
+}

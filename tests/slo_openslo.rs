@@ -159,6 +159,7 @@ slos:
     service: search
     objective: 99
     window: 28d
+    groupBy: [route, method]
     indicator:
       latency:
         metric: http_request_duration_seconds{job="search"}
@@ -168,6 +169,10 @@ slos:
     .unwrap();
     let (imported, show) = round_trip(&profile);
     assert_eq!(imported["slos"], show["slos"]);
+    assert_eq!(
+        show["slos"][1]["groupBy"],
+        yaml_serde::from_str::<yaml_serde::Value>("[route, method]").unwrap()
+    );
 }
 
 #[test]

@@ -380,3 +380,113 @@ fn bad_report_flags_exit_2() {
         .code(2)
         .stderr(predicate::str::contains("--at"));
 }
+
+#[test]
+fn a_per_label_slo_reports_each_group_worst_first() {
+    let dir = tempfile::tempdir().unwrap();
+    let (profile, rules) = profile_and_rules(
+        dir.path(),
+        r#"
+name: groups-report
+metrics: {retention: 30d}
+slos:
+  - name: routes
+    service: shop
+    objective: 99.9
+    window: 7d
+    groupBy: [route]
+    indicator:
+      ratio:
+        errors: http_requests_total{job="shop",code=~"5.."}
+        total: http_requests_total{job="shop"}
+"#,
+    );
+    let end = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64
+        / 60
+        * 60;
+    // 1000 requests a minute per route: /browse fails 0.02% (a fifth of the budget), /pay 0.2%
+    // (twice it), /search never (and has no error series at all).
+    let route = |route: &str, code: &str, per_minute: f64| Series {
+        selector: format!(r#"http_requests_total{{job="shop",route="{route}",code="{code}"}}"#),
+        per_minute: vec![per_minute; MINUTES],
+    };
+    let series = vec![
+        route("/browse", "200", 999.8),
+        route("/browse", "500", 0.2),
+        route("/pay", "200", 998.0),
+        route("/pay", "500", 2.0),
+        route("/search", "200", 1000.0),
+    ];
+    let data = dir.path().join("data.om");
+    write_openmetrics(&data, &series, end);
+    let prometheus = Prometheus::start(&data, &[rules], "1s");
+    let at = end.to_string();
+    let (r, code) = report(
+        &prometheus.url,
+        &profile,
+        &["--at", &at, "--fail-on", "exhausted"],
+    );
+    assert_eq!(code, 1, "{r}");
+    let slos = r["report"]["slos"].as_array().unwrap();
+    let groups: Vec<(&str, &str, &str)> = slos
+        .iter()
+        .map(|s| {
+            (
+                s["name"].as_str().unwrap(),
+                s["group"]["route"].as_str().unwrap(),
+                s["state"].as_str().unwrap_or("no data"),
+            )
+        })
+        .collect();
+    assert_eq!(
+        groups,
+        [
+            ("routes", "/pay", "exhausted"),
+            ("routes", "/browse", "healthy"),
+            ("routes", "/search", "healthy")
+        ]
+    );
+    // By hand: 1 − ratio / 0.001 over the week's 10,080,000 requests of each route.
+    assert_close(
+        slos[0]["budget_remaining"].as_f64().unwrap(),
+        1.0 - 0.002 / 0.001,
+        "/pay",
+    );
+    assert_close(
+        slos[1]["budget_remaining"].as_f64().unwrap(),
+        1.0 - 0.0002 / 0.001,
+        "/browse",
+    );
+    assert_eq!(slos[2]["budget_remaining"].as_f64(), Some(1.0), "/search");
+    assert_close(
+        slos[0]["total_events"].as_f64().unwrap(),
+        1000.0 * WEEK as f64,
+        "/pay events",
+    );
+    assert_eq!(
+        r["gate"]["failing"],
+        serde_json::json!(["routes{route=\"/pay\"}"])
+    );
+    // People's table names each group.
+    obsctl()
+        .args([
+            "slo",
+            "report",
+            "--prometheus-url",
+            &prometheus.url,
+            "--at",
+            &at,
+            "--profile",
+        ])
+        .arg(&profile)
+        .assert()
+        .success()
+        .stdout(
+            predicate::str::contains("routes{route=\"/pay\"}").and(predicate::str::contains(
+                "routes{route=\"/browse\"}: healthy",
+            )),
+        );
+}

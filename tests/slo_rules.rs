@@ -524,3 +524,71 @@ slos:
         ]),
     );
 }
+
+#[test]
+fn a_per_label_slo_pages_for_the_burning_group_alone() {
+    // `groupBy: [route]`, with the minimum-traffic guard: each route has its own ratios, alerts
+    // and guard.
+    let f = Fixture::of(
+        r#"
+name: groups-test
+metrics: {retention: 30d}
+slos:
+  - name: routes
+    service: shop
+    objective: 99.9
+    window: 30d
+    groupBy: [route]
+    indicator:
+      ratio:
+        errors: http_requests_total{job="shop",code=~"5.."}
+        total: http_requests_total{job="shop"}
+    alerting:
+      minEvents: 100
+"#,
+    );
+    let route = |route: &str, code: &str, values: String| {
+        series(
+            &format!(r#"http_requests_total{{job="shop",route="{route}",code="{code}"}}"#),
+            values,
+        )
+    };
+    let input = vec![
+        // /pay: 3% errors from minute 60 (30× the budget).
+        route("/pay", "200", counter(&[(1000.0, 60), (970.0, 60)])),
+        route("/pay", "500", counter(&[(0.0, 60), (30.0, 60)])),
+        // /browse: busy and healthy, and no error series at all.
+        route("/browse", "200", counter(&[(500.0, 120)])),
+        // /rare: one failure among 3 requests at minute 101 — a 33% ratio, but far fewer than
+        // 100 events in any long window, however busy the other routes are.
+        route("/rare", "200", counter(&[(0.0, 100), (1.0, 2), (0.0, 18)])),
+        route("/rare", "500", counter(&[(0.0, 101), (1.0, 1), (0.0, 18)])),
+    ];
+    let firing = |eval_min: u64, expected: &[(&str, &str, &str)]| {
+        json!({
+            "expr": "count by (route, severity, long_window) (ALERTS{alertname=\"SLOErrorBudgetBurn\",alertstate=\"firing\",slo=\"routes\"})",
+            "eval_time": format!("{eval_min}m"),
+            "exp_samples": expected.iter().map(|(route, severity, long)| json!({
+                "labels": format!("{{long_window=\"{long}\",route=\"{route}\",severity=\"{severity}\"}}"),
+                "value": 1,
+            })).collect::<Vec<_>>(),
+        })
+    };
+    let ratio5m = |route: &str, value: f64| json!({"labels": format!("slo:error_ratio:window5m{{route=\"{route}\",slo=\"routes\"}}"), "value": value});
+    let pay = |long: &'static str, severity: &'static str| ("/pay", severity, long);
+    f.promtool_test(
+        "groups",
+        json!([{
+            "interval": "1m",
+            "input_series": input,
+            "promql_expr_test": [
+                firing(50, &[]),
+                // One series per route: /browse's missing error series count as zero errors.
+                {"expr": "slo:error_ratio:window5m{slo=\"routes\"}", "eval_time": "104m",
+                 "exp_samples": [ratio5m("/browse", 0.0), ratio5m("/pay", 0.03), ratio5m("/rare", 1.0 / 3.0)]},
+                firing(104, &[pay("1h", "critical"), pay("6h", "critical"), pay("1d", "warning"), pay("3d", "warning")]),
+                firing(119, &[pay("1h", "critical"), pay("6h", "critical"), pay("1d", "warning"), pay("3d", "warning")]),
+            ],
+        }]),
+    );
+}

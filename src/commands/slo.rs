@@ -257,9 +257,10 @@ fn report_command(args: SloReportArgs) -> Result<CommandOutcome> {
         .context("querying the SLOs")?;
     match args.output {
         format @ (ReportFormat::Json | ReportFormat::Yaml) => {
-            let failing: Vec<&str> = args
+            // A group of a per-label SLO by its name and labels: `name{route="/pay"}`.
+            let failing: Vec<String> = args
                 .fail_on
-                .map(|s| report.failing(s).iter().map(|r| r.name.as_str()).collect())
+                .map(|s| report.failing(s).iter().map(|r| r.display_name()).collect())
                 .unwrap_or_default();
             print_document(
                 format == ReportFormat::Yaml,
@@ -300,14 +301,14 @@ fn report_command(args: SloReportArgs) -> Result<CommandOutcome> {
         match s.state {
             Some(st) => eprintln!(
                 "gate failed: {} is {} (at or below `{}`): {}",
-                s.name,
+                s.display_name(),
                 st.as_str(),
                 threshold.as_str(),
                 st.actions()
             ),
             None => eprintln!(
                 "gate failed: {} has no data, so its budget cannot be proven",
-                s.name
+                s.display_name()
             ),
         }
     }

@@ -532,15 +532,34 @@ fn symptoms(slo: &Slo, sli: &Sli) -> Symptoms {
             percent(slo.objective.error_budget())
         ),
     };
-    let m = format!("{{slo={}}}", quote(slo.name.as_str()));
+    let summary = match slo.group_by.as_slice() {
+        [] => summary,
+        by => format!(
+            "{summary} Each {} has its own SLI, budget and alerts: the alert's `{}` label{} name{} the group that burns, and the queries below list every group, worst first.",
+            by.join(" and "),
+            by.join("`, `"),
+            if by.len() > 1 { "s" } else { "" },
+            if by.len() > 1 { "" } else { "s" },
+        ),
+    };
+    let m = rules::series_matcher(slo);
     Symptoms {
         summary,
         recorded: rules::alert_windows(slo)
             .iter()
-            .map(|w| format!("{}{m}", rules::ratio_metric(w)))
+            .map(|w| worst_first(slo, format!("{}{m}", rules::ratio_metric(w))))
             .collect(),
         bad_events: sli.bad_events_text(),
         all_events: sli.total.promql(),
+    }
+}
+
+/// A per-label SLO's query, sorted so that the group burning fastest comes first.
+fn worst_first(slo: &Slo, query: String) -> String {
+    if slo.group_by.is_empty() {
+        query
+    } else {
+        format!("sort_desc({query})")
     }
 }
 
@@ -625,9 +644,9 @@ fn team_steps(config: &RunbookConfig, section: StepSection) -> impl Iterator<Ite
 fn verify_recovery(ctx: &Context, alerts: &[AlertSection]) -> VerifyRecovery {
     let slo = ctx.slo;
     let base = crate::profile::PromDuration::from_secs(crate::profile::slo::BASE_WINDOW_SECS);
-    let m = format!("{{slo={}}}", quote(slo.name.as_str()));
+    let m = rules::series_matcher(slo);
     let budget = slo.objective.error_budget();
-    let query = format!("{}{m} / {budget}", rules::ratio_metric(&base));
+    let query = worst_first(slo, format!("{}{m} / {budget}", rules::ratio_metric(&base)));
     let clears: Vec<String> = alerts
         .iter()
         .map(|a| {

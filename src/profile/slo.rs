@@ -35,14 +35,58 @@ pub struct Slo {
     /// `1mo` (the month, UTC) or `1w` (the ISO week).
     pub window: SloWindow,
     pub indicator: Indicator,
+    /// Per-label SLOs: every value of these labels of the SLI's series (e.g. `[route]`) gets its
+    /// own SLI, error budget and burn-rate alerts.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub group_by: Vec<String>,
     #[serde(default)]
     pub alerting: Alerting,
     /// What the generated runbook needs beyond the SLO: where it runs, whom to call.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub runbook: Option<runbook::Runbook>,
+    /// On the copy of a per-label SLO that stands for one of its groups ([`Slo::group`]), the
+    /// group's label values; empty otherwise. Never read from a profile.
+    #[serde(skip)]
+    #[schemars(skip)]
+    pub group: Labels,
 }
 
 impl Slo {
+    /// One group of a per-label SLO (`route="/pay"` of `groupBy: [route]`): every selector also
+    /// matches the group's values, and the recorded series are read for that group alone.
+    pub fn group(&self, values: &Labels) -> Slo {
+        let pin = |s: &Selector| {
+            values.iter().fold(s.clone(), |s, (label, value)| {
+                s.with_matcher(selector::Matcher {
+                    label: label.clone(),
+                    op: selector::MatchOp::Equal,
+                    value: value.clone(),
+                })
+            })
+        };
+        let indicator = match &self.indicator {
+            Indicator::Ratio(r) => Indicator::Ratio(Ratio {
+                errors: r.errors.as_ref().map(pin),
+                good: r.good.as_ref().map(pin),
+                total: pin(&r.total),
+            }),
+            Indicator::Latency(l) => Indicator::Latency(Latency {
+                metric: pin(&l.metric),
+                threshold: l.threshold,
+            }),
+        };
+        Slo {
+            indicator,
+            group: values.clone(),
+            ..self.clone()
+        }
+    }
+
+    /// `name` or, for one group, `name{route="/pay"}`: how people tell the groups apart.
+    pub fn display_name(&self) -> String {
+        group_name(self.name.as_str(), &self.group)
+    }
+
     /// The alert tiers this SLO enables (`page` → critical, `ticket` → warning), whether or not
     /// they can fire.
     pub fn enabled_tiers(&self) -> Vec<Tier> {
@@ -72,6 +116,18 @@ impl Slo {
     }
 }
 
+/// `name`, or `name{route="/pay"}` for one group of a per-label SLO.
+pub fn group_name(name: &str, group: &Labels) -> String {
+    if group.is_empty() {
+        return name.to_string();
+    }
+    let pins: Vec<String> = group
+        .iter()
+        .map(|(k, v)| format!("{k}={}", selector::quote(v)))
+        .collect();
+    format!("{name}{{{}}}", pins.join(","))
+}
+
 /// What counts as good and bad events.
 #[derive(Clone, Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
@@ -81,6 +137,17 @@ pub enum Indicator {
 }
 
 impl Indicator {
+    /// Every selector the profile gives, as written (a latency SLI's histogram base name).
+    pub fn selectors(&self) -> Vec<&Selector> {
+        match self {
+            Indicator::Ratio(r) => [r.errors.as_ref(), r.good.as_ref(), Some(&r.total)]
+                .into_iter()
+                .flatten()
+                .collect(),
+            Indicator::Latency(l) => vec![&l.metric],
+        }
+    }
+
     /// The selector of all events: the ones whose series must exist for the SLI to mean anything.
     pub fn total(&self) -> Selector {
         match self {

@@ -6,8 +6,7 @@
 
 use serde_json::{json, Value};
 
-use super::rules::{alert_windows, ratio_metric, ALERT_NAME};
-use crate::profile::slo::selector::quote;
+use super::rules::{alert_windows, ratio_metric, ALERT_NAME, TOTAL_METRIC};
 use crate::profile::slo::Policy;
 use crate::profile::slo::Slo;
 use crate::profile::Stack;
@@ -59,10 +58,54 @@ pub fn dashboard(stack: &Stack, datasource_uid: &str) -> Value {
         "version": 1,
         "refresh": "1m",
         "time": {"from": "now-7d", "to": "now"},
-        "templating": {"list": []},
+        "templating": {"list": group_variables(stack, &ds)},
         "annotations": {"list": []},
         "panels": panels,
     })
+}
+
+/// One dashboard variable per label that an SLO groups by (`groupBy`), over the values its
+/// recorded series have; every panel of a grouped SLO filters by it.
+fn group_variables(stack: &Stack, ds: &Value) -> Vec<Value> {
+    let labels: std::collections::BTreeSet<&str> = stack
+        .slos
+        .iter()
+        .flat_map(|s| s.group_by.iter().map(String::as_str))
+        .collect();
+    labels
+        .into_iter()
+        .map(|label| {
+            let query = format!("label_values({TOTAL_METRIC}, {label})");
+            json!({
+                "name": label, "label": label, "type": "query", "datasource": ds,
+                "query": {"query": query, "refId": "A"}, "definition": query,
+                "includeAll": true, "multi": true, "allValue": ".*",
+                "current": {"text": "All", "value": "$__all"},
+                "refresh": 2, "sort": 1,
+            })
+        })
+        .collect()
+}
+
+/// The recorded series of one SLO on the dashboard: `{slo="x"}`, and `route=~"$route"` for
+/// each label it groups by.
+fn panel_matcher(slo: &Slo) -> String {
+    let mut m = super::rules::series_matcher(slo);
+    m.pop();
+    for label in &slo.group_by {
+        m.push_str(&format!(",{label}=~\"${label}\""));
+    }
+    m.push('}');
+    m
+}
+
+/// A grouped SLO has a series per group: the legend names it (`{{route}}`); empty otherwise.
+pub fn group_legend(slo: &Slo) -> String {
+    slo.group_by
+        .iter()
+        .map(|l| format!("{{{{{l}}}}}"))
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 fn target(ds: &Value, expr: String, legend: &str, instant: bool) -> Value {
@@ -101,7 +144,8 @@ fn stat(
 }
 
 fn slo_panels(slo: &Slo, policy: &Policy, ds: &Value, id: u64, y: u64) -> Vec<Value> {
-    let m = format!("{{slo={}}}", quote(slo.name.as_str()));
+    let m = panel_matcher(slo);
+    let group_legend = group_legend(slo);
     let budget = slo.objective.error_budget();
     let window = &slo.window;
     let window_ratio = format!("{}{m}", ratio_metric(window));
@@ -135,7 +179,7 @@ fn slo_panels(slo: &Slo, policy: &Policy, ds: &Value, id: u64, y: u64) -> Vec<Va
             let mut t = target(
                 ds,
                 format!("{}{m} / {budget}", ratio_metric(w)),
-                &w.to_string(),
+                format!("{w} {group_legend}").trim_end(),
                 false,
             );
             t["refId"] = json!(char::from(b'A' + i as u8).to_string());
@@ -147,10 +191,13 @@ fn slo_panels(slo: &Slo, policy: &Policy, ds: &Value, id: u64, y: u64) -> Vec<Va
         .iter()
         .map(|t| format!("{} above {}×", t.describe(), t.burn_rate(window)))
         .collect();
-    vec![
+    let mut panels = vec![
         json!({
             "id": id, "type": "row", "collapsed": false,
-            "title": format!("{} · {} · {}% over {}", slo.name, slo.service, slo.objective, window),
+            "title": match slo.group_by.as_slice() {
+                [] => format!("{} · {} · {}% over {}", slo.name, slo.service, slo.objective, window),
+                by => format!("{} · {} · {}% over {} · per {}", slo.name, slo.service, slo.objective, window, by.join(", ")),
+            },
             "gridPos": {"x": 0, "y": y, "w": 24, "h": 1}, "panels": [],
         }),
         stat(
@@ -190,7 +237,7 @@ fn slo_panels(slo: &Slo, policy: &Policy, ds: &Value, id: u64, y: u64) -> Vec<Va
             "gridPos": {"x": 12, "y": y + 1, "w": 12, "h": 5},
             "targets": [{
                 "datasource": ds, "refId": "A", "instant": true, "range": false, "format": "table",
-                "expr": format!("ALERTS{{alertname=\"{ALERT_NAME}\",alertstate=\"firing\",slo={}}}", quote(slo.name.as_str())),
+                "expr": format!("ALERTS{{alertname=\"{ALERT_NAME}\",alertstate=\"firing\",{}", &m[1..]),
             }],
             "options": {"showHeader": true},
             "transformations": [{"id": "organize", "options": {
@@ -215,7 +262,7 @@ fn slo_panels(slo: &Slo, policy: &Policy, ds: &Value, id: u64, y: u64) -> Vec<Va
             "description": "How the budget of the rolling window evolved",
             "datasource": ds,
             "gridPos": {"x": 12, "y": y + 6, "w": 12, "h": 8},
-            "targets": [target(ds, format!("1 - {window_ratio} / {budget}"), "remaining", false)],
+            "targets": [target(ds, format!("1 - {window_ratio} / {budget}"), if group_legend.is_empty() { "remaining" } else { &group_legend }, false)],
             "fieldConfig": {"defaults": {"unit": "percentunit",
                 "custom": {"thresholdsStyle": {"mode": "line"}},
                 "thresholds": {"mode": "absolute", "steps": [
@@ -224,7 +271,18 @@ fn slo_panels(slo: &Slo, policy: &Policy, ds: &Value, id: u64, y: u64) -> Vec<Va
                     {"color": "green", "value": policy.healthy / 100.0},
                 ]}}, "overrides": []},
         }),
-    ]
+    ];
+    if !group_legend.is_empty() {
+        for t in panels
+            .iter_mut()
+            .filter_map(|p| p["targets"].as_array_mut())
+            .flatten()
+            .filter(|t| t["legendFormat"] == "")
+        {
+            t["legendFormat"] = json!(group_legend);
+        }
+    }
+    panels
 }
 
 #[cfg(test)]
@@ -281,6 +339,49 @@ mod tests {
         assert!(exprs
             .iter()
             .any(|e| e.starts_with("ALERTS{alertname=\"SLOErrorBudgetBurn\"")));
+    }
+
+    #[test]
+    fn a_per_label_slo_gets_a_variable_per_label_and_filters_every_query_by_it() {
+        let mut stack = load("production").unwrap().stack;
+        stack.slos[0].group_by = vec!["route".into()];
+        let d = dashboard(&stack, "prometheus");
+        let vars = d["templating"]["list"].as_array().unwrap();
+        assert_eq!(vars.len(), 1);
+        assert_eq!(vars[0]["name"], "route");
+        assert_eq!(
+            vars[0]["query"]["query"],
+            "label_values(slo:total:increase5m, route)"
+        );
+        assert_eq!(vars[0]["includeAll"], true);
+        let targets = |title_prefix: &str| -> Vec<Value> {
+            let panels = d["panels"].as_array().unwrap();
+            let row = panels
+                .iter()
+                .position(|p| p["title"].as_str().unwrap().starts_with(title_prefix))
+                .unwrap();
+            panels[row + 1..row + 7]
+                .iter()
+                .flat_map(|p| p["targets"].as_array().cloned().unwrap_or_default())
+                .collect()
+        };
+        let grouped = targets("checkout-availability");
+        for t in grouped.iter().filter(|t| t["expr"] != "vector(0.999)") {
+            let expr = t["expr"].as_str().unwrap();
+            assert!(expr.contains(r#"route=~"$route""#), "{expr}");
+            if t["format"] != "table" {
+                assert!(
+                    t["legendFormat"].as_str().unwrap().contains("{{route}}"),
+                    "{t}"
+                );
+            }
+        }
+        assert!(grouped.iter().any(|t| t["expr"]
+            == r#"ALERTS{alertname="SLOErrorBudgetBurn",alertstate="firing",slo="checkout-availability",route=~"$route"}"#));
+        // The other SLO is not grouped: no filter, no group legend.
+        for t in targets("checkout-latency") {
+            assert!(!t["expr"].as_str().unwrap().contains("$route"));
+        }
     }
 
     #[test]

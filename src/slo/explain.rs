@@ -39,6 +39,8 @@ pub struct Explanation {
     pub requests: Option<u64>,
     /// `alerting.minEvents`: the fewest events a tier's long window must see before it fires.
     pub min_events: Option<u64>,
+    /// `groupBy`: every figure holds for each group on its own.
+    pub group_by: Vec<String>,
     pub tiers: Vec<TierFigures>,
 }
 
@@ -125,6 +127,7 @@ pub fn explain(
             .map(|n| (Exact::int(i128::from(n)) * budget).floor().max(0) as u128),
         requests,
         min_events: None,
+        group_by: Vec::new(),
         tiers,
     }
 }
@@ -140,6 +143,7 @@ pub fn explain_slo(slo: &Slo, requests: Option<u64>) -> Explanation {
         requests,
     );
     e.min_events = slo.alerting.min_events;
+    e.group_by = slo.group_by.clone();
     if let Some(calendar) = slo.window.period() {
         let days: &[u64] = match calendar {
             Calendar::Month => &[28, 29, 30, 31],
@@ -182,6 +186,8 @@ pub struct ExplanationJson {
     allowed_bad_events: Option<u128>,
     #[serde(skip_serializing_if = "Option::is_none")]
     min_events: Option<u64>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    group_by: Vec<String>,
     tiers: Vec<TierJson>,
 }
 
@@ -248,6 +254,7 @@ impl Explanation {
             }),
             allowed_bad_events: self.allowed_bad_events,
             min_events: self.min_events,
+            group_by: self.group_by.clone(),
             tiers: self
                 .tiers
                 .iter()
@@ -296,6 +303,12 @@ impl Explanation {
             minutes_text(self.budget_minutes),
             self.window
         ));
+        if !self.group_by.is_empty() {
+            out.push_str(&format!(
+                "  per {}: each group has its own SLI, error budget and alerts; every figure below holds for each group alone\n",
+                self.group_by.join(", ")
+            ));
+        }
         if let Some(calendar) = self.calendar {
             let spans: Vec<String> = self
                 .period_budget_minutes

@@ -17,7 +17,9 @@
 //!   `alerting.tiers`. No alert policy means no alerts.
 //! - `metadata.labels` → `alerting.labels`; the `obsctl.dev/runbook-url` annotation →
 //!   `alerting.runbookUrl`; the `obsctl.dev/runbook` annotation (the profile's `runbook:` block
-//!   as JSON, since OpenSLO has no place for escalation or mitigation steps) → `runbook`.
+//!   as JSON, since OpenSLO has no place for escalation or mitigation steps) → `runbook`; the
+//!   `obsctl.dev/group-by` annotation (`route,method`: OpenSLO v1 has no per-label SLOs) →
+//!   `groupBy`.
 //!
 //! Refused, at their position and with the reason: `Timeslices`/`RatioTimeslices` budgeting,
 //! non-Prometheus sources, raw (precomputed) ratios, gauges, queries that are not a bare
@@ -39,6 +41,8 @@ pub const SHORT_WINDOW_ANNOTATION: &str = "obsctl.dev/short-window";
 pub const RUNBOOK_ANNOTATION: &str = "obsctl.dev/runbook-url";
 /// The SLO's `runbook:` block, as JSON.
 pub const RUNBOOK_BLOCK_ANNOTATION: &str = "obsctl.dev/runbook";
+/// A per-label SLO's `groupBy` labels, comma-separated.
+pub const GROUP_BY_ANNOTATION: &str = "obsctl.dev/group-by";
 
 #[derive(Debug, thiserror::Error)]
 pub enum OpenSloError {
@@ -543,6 +547,23 @@ impl<'a> Mapper<'a> {
         entries.push(("objective", objective?));
         entries.push(("window", window?.0));
         entries.push(("indicator", indicator?));
+        if let Some(labels) = doc.metadata.annotations.get(GROUP_BY_ANNOTATION) {
+            let at = format!("metadata.annotations.{GROUP_BY_ANNOTATION}");
+            let pos = self.pos(&at).unwrap_or_else(|| self.node.pos.clone());
+            // Each label at the annotation's position: that is where a person fixes it.
+            let items = labels
+                .split(',')
+                .map(|l| str_node(pos.clone(), l.trim()))
+                .collect();
+            entries.push((
+                "groupBy",
+                Node {
+                    pos,
+                    value: Value::Seq(items),
+                    raw: None,
+                },
+            ));
+        }
         entries.push(("alerting", alerting?));
         if let Some(block) = doc.metadata.annotations.get(RUNBOOK_BLOCK_ANNOTATION) {
             entries.push(("runbook", self.runbook_block(block)?));
@@ -1445,6 +1466,9 @@ fn export_slo(slo: &Slo) -> Json {
     let mut annotations = serde_json::Map::new();
     if let Some(url) = &slo.alerting.runbook_url {
         annotations.insert(RUNBOOK_ANNOTATION.into(), json!(url));
+    }
+    if !slo.group_by.is_empty() {
+        annotations.insert(GROUP_BY_ANNOTATION.into(), json!(slo.group_by.join(",")));
     }
     if let Some(block) = &slo.runbook {
         // The block serializes in the profile's own shape, so import reads it like a profile.

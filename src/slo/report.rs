@@ -77,6 +77,9 @@ pub struct FiringAlert {
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct SloReport {
     pub name: String,
+    /// The group's label values, for one group of a per-label SLO (`groupBy`); absent otherwise.
+    #[serde(skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub group: std::collections::BTreeMap<String, String>,
     pub service: String,
     pub objective: f64,
     pub window: String,
@@ -118,27 +121,34 @@ pub struct PolicyJson {
     pub low: f64,
 }
 
-/// Queries `client` for every SLO of `stack`, at unix time `at`.
+/// Queries `client` for every SLO of `stack`, at unix time `at`. A per-label SLO reports each
+/// of its groups (those with events in the period), worst first.
 pub async fn build(client: &Client, stack: &Stack, at: f64) -> Result<BudgetReport, QueryError> {
+    let slices = groups(client, stack, at).await?;
     let mut queries: Vec<String> = Vec::new();
     let mut plans = Vec::new();
-    for slo in &stack.slos {
+    for slo in &slices {
         plans.push(SloQueries::new(slo, at, &mut queries));
     }
     let firing_query = format!("ALERTS{{alertname=\"{ALERT_NAME}\",alertstate=\"firing\"}}");
     queries.push(firing_query);
-    let results: Vec<Vec<Sample>> = stream::iter(queries.iter())
-        .map(|q| client.query(q, Some(at)))
-        .buffered(CONCURRENT_QUERIES)
-        .try_collect()
-        .await?;
+    let results = run(client, &queries, at).await?;
     let firing = results.last().cloned().unwrap_or_default();
-    let slos = stack
-        .slos
+    let mut slos: Vec<SloReport> = slices
         .iter()
         .zip(&plans)
         .map(|(slo, plan)| plan.report(slo, &results, &firing, &stack.policy))
         .collect();
+    // Groups of one SLO stay together, in the profile's order; among them the least budget left
+    // comes first (no data last).
+    let order: Vec<&str> = stack.slos.iter().map(|s| s.name.as_str()).collect();
+    slos.sort_by(|a, b| {
+        let at = |r: &SloReport| order.iter().position(|n| *n == r.name);
+        at(a).cmp(&at(b)).then_with(|| {
+            let left = |r: &SloReport| r.budget_remaining.unwrap_or(f64::INFINITY);
+            left(a).total_cmp(&left(b))
+        })
+    });
     Ok(BudgetReport {
         profile: stack.name.to_string(),
         prometheus_url: client.url().to_string(),
@@ -149,6 +159,49 @@ pub async fn build(client: &Client, stack: &Stack, at: f64) -> Result<BudgetRepo
         },
         slos,
     })
+}
+
+async fn run(client: &Client, queries: &[String], at: f64) -> Result<Vec<Vec<Sample>>, QueryError> {
+    stream::iter(queries.iter())
+        .map(|q| client.query(q, Some(at)))
+        .buffered(CONCURRENT_QUERIES)
+        .try_collect()
+        .await
+}
+
+/// Every SLO of the stack, a per-label SLO as one copy per group that had events in its period
+/// (or itself when none had: the report then says there is no data).
+async fn groups(client: &Client, stack: &Stack, at: f64) -> Result<Vec<Slo>, QueryError> {
+    let grouped: Vec<&Slo> = stack
+        .slos
+        .iter()
+        .filter(|s| !s.group_by.is_empty())
+        .collect();
+    let queries: Vec<String> = grouped
+        .iter()
+        .map(|slo| total_expr(slo, &period_range(slo, at)))
+        .collect();
+    let answers = run(client, &queries, at).await?;
+    let mut out = Vec::new();
+    for slo in &stack.slos {
+        match grouped.iter().position(|g| g.name == slo.name) {
+            Some(i) if !answers[i].is_empty() => {
+                out.extend(answers[i].iter().map(|sample| slo.group(&sample.labels)))
+            }
+            _ => out.push(slo.clone()),
+        }
+    }
+    Ok(out)
+}
+
+/// The range the SLI is computed over: the rolling window, or from a calendar period's start to
+/// the report's instant (a calendar period may not be over).
+fn period_range(slo: &Slo, at: f64) -> String {
+    let period = slo.window.report_span(at);
+    match slo.window.period() {
+        Some(_) => format_seconds((at - period.0 as f64).ceil().max(1.0) as u64),
+        None => format_seconds(slo.window.as_secs()),
+    }
 }
 
 /// Where one SLO's answers are in the flat list of queries.
@@ -168,11 +221,7 @@ impl SloQueries {
             queries.len() - 1
         };
         let period = slo.window.report_span(at);
-        // From the period's start to the report's instant (a calendar period may not be over).
-        let range = match slo.window.period() {
-            Some(_) => format_seconds((at - period.0 as f64).ceil().max(1.0) as u64),
-            None => format_seconds(slo.window.as_secs()),
-        };
+        let range = period_range(slo, at);
         let bad = push(errors_expr(slo, &range));
         let total = push(total_expr(slo, &range));
         let windows = alert_windows(slo)
@@ -244,6 +293,7 @@ impl SloQueries {
         let mut firing_alerts: Vec<FiringAlert> = firing
             .iter()
             .filter(|s| s.labels.get("slo").map(String::as_str) == Some(slo.name.as_str()))
+            .filter(|s| slo.group.iter().all(|(k, v)| s.labels.get(k) == Some(v)))
             .map(|s| FiringAlert {
                 severity: s.labels.get("severity").cloned().unwrap_or_default(),
                 long_window: s.labels.get("long_window").cloned().unwrap_or_default(),
@@ -253,6 +303,7 @@ impl SloQueries {
         firing_alerts.sort_by_key(|a| (a.severity.clone(), window_secs(&a.long_window)));
         SloReport {
             name: slo.name.to_string(),
+            group: slo.group.clone(),
             service: slo.service.clone(),
             objective: slo.objective.as_f64(),
             window: slo.window.to_string(),
@@ -284,6 +335,13 @@ fn window_secs(text: &str) -> u64 {
     text.parse::<PromDuration>()
         .map(|d| d.as_secs())
         .unwrap_or(0)
+}
+
+impl SloReport {
+    /// `name`, or `name{route="/pay"}` for a group.
+    pub fn display_name(&self) -> String {
+        crate::profile::slo::group_name(&self.name, &self.group)
+    }
 }
 
 impl BudgetReport {
@@ -326,7 +384,7 @@ impl BudgetReport {
         header.extend(windows.iter().cloned());
         let mut burns = crate::output::Table::new(header);
         for s in &self.slos {
-            let mut row = vec![s.name.clone()];
+            let mut row = vec![s.display_name()];
             row.extend(windows.iter().map(|w| burn_cell(s, w)));
             burns.row(row);
         }
@@ -335,7 +393,7 @@ impl BudgetReport {
 
     fn summary_cells(&self, s: &SloReport) -> Vec<String> {
         vec![
-            s.name.clone(),
+            s.display_name(),
             s.service.clone(),
             format!("{}% / {}", s.objective, s.window),
             s.sli
@@ -374,14 +432,17 @@ impl BudgetReport {
             match s.state {
                 Some(state) => out.push(format!(
                     "{}: {} — {}",
-                    s.name,
+                    s.display_name(),
                     state.as_str(),
                     state.actions()
                 )),
-                None => out.push(format!("{}: unknown — no data, no verdict", s.name)),
+                None => out.push(format!(
+                    "{}: unknown — no data, no verdict",
+                    s.display_name()
+                )),
             }
             for note in &s.notes {
-                out.push(format!("{}: note: {note}", s.name));
+                out.push(format!("{}: note: {note}", s.display_name()));
             }
         }
         out
@@ -407,7 +468,7 @@ impl BudgetReport {
             let cells: Vec<String> = windows.iter().map(|w| burn_cell(s, w)).collect();
             md.push_str(&format!(
                 "| {} | {} |\n",
-                md_escape(&s.name),
+                md_escape(&s.display_name()),
                 cells.join(" | ")
             ));
         }

@@ -9,8 +9,10 @@
 //! - `slo-<name>-budget`: the error ratio over the whole SLO window, the one long scan, on a slower
 //!   interval (dashboards and reports read it; no alert depends on it).
 //!
-//! Recorded series carry only the `slo` label: the SLO's own labels go on the alerts, so changing
-//! them never splits a window's history.
+//! Recorded series carry only the `slo` label and, for a per-label SLO (`groupBy`), the grouping
+//! labels: every sum is `sum by (<groupBy>)`, so each group has its own ratios, and the alerts,
+//! matched label for label, fire per group and carry its labels. The SLO's own labels go on the
+//! alerts, so changing them never splits a window's history.
 //!
 //! Approximation: each base sample counts the events of the 5m before it, so a window W built from
 //! them weighs events in its first and last 5m less (a W+5m window with linear edges). Numerator
@@ -79,17 +81,37 @@ pub fn alert_windows(slo: &Slo) -> Vec<PromDuration> {
     secs.into_iter().map(PromDuration::from_secs).collect()
 }
 
-/// PromQL for the bad events over `range` (e.g. `5m`), one series without labels.
+/// `sum` or, for a per-label SLO, `sum by (route)`: one series per group.
+fn sum(slo: &Slo) -> String {
+    if slo.group_by.is_empty() {
+        "sum".into()
+    } else {
+        format!("sum by ({})", slo.group_by.join(", "))
+    }
+}
+
+/// PromQL for the bad events over `range` (e.g. `5m`): one series without labels, or one per
+/// group of a per-label SLO.
 pub fn errors_expr(slo: &Slo, range: &str) -> String {
-    let inc = |s: &Selector| format!("sum(increase({}[{range}]))", s.promql());
+    let sum = sum(slo);
+    let inc = |s: &Selector| format!("{sum}(increase({}[{range}]))", s.promql());
+    // No error series yet (no 5xx ever) means no errors, not no data: zero, per group where
+    // there are groups (a group is known by its total series).
+    let zero = || {
+        if slo.group_by.is_empty() {
+            "vector(0)".to_string()
+        } else {
+            format!("0 * {}", total_expr(slo, range))
+        }
+    };
     match &slo.indicator {
-        // No error series yet (no 5xx ever) means no errors, not no data.
         Indicator::Ratio(r) => match (&r.errors, &r.good) {
-            (Some(errors), _) => format!("{} or vector(0)", inc(errors)),
+            (Some(errors), _) => format!("{} or {}", inc(errors), zero()),
             (None, Some(good)) => format!(
-                "clamp_min({} - ({} or vector(0)), 0)",
+                "clamp_min({} - ({} or {}), 0)",
                 inc(&r.total),
-                inc(good)
+                inc(good),
+                zero()
             ),
             (None, None) => unreachable!("validated: errors or good"),
         },
@@ -101,20 +123,43 @@ pub fn errors_expr(slo: &Slo, range: &str) -> String {
 
 /// PromQL for all events over `range`.
 pub fn total_expr(slo: &Slo, range: &str) -> String {
-    format!("sum(increase({}[{range}]))", slo.indicator.total().promql())
+    format!(
+        "{}(increase({}[{range}]))",
+        sum(slo),
+        slo.indicator.total().promql()
+    )
 }
 
 fn slo_labels(slo: &Slo) -> BTreeMap<String, String> {
     BTreeMap::from([("slo".to_string(), slo.name.to_string())])
 }
 
-fn matcher(slo: &Slo) -> String {
-    format!("{{slo={}}}", quote(slo.name.as_str()))
+/// The matcher of the SLO's recorded series: `{slo="checkout"}`, plus the group's values for
+/// one group of a per-label SLO.
+pub fn series_matcher(slo: &Slo) -> String {
+    let mut pins = vec![format!("slo={}", quote(slo.name.as_str()))];
+    pins.extend(
+        slo.group
+            .iter()
+            .map(|(label, value)| format!("{label}={}", quote(value))),
+    );
+    format!("{{{}}}", pins.join(","))
+}
+
+/// `route={{ $labels.route }}` for the alert text of a per-label SLO: which group burns.
+fn group_text(slo: &Slo) -> Option<String> {
+    (!slo.group_by.is_empty()).then(|| {
+        slo.group_by
+            .iter()
+            .map(|l| format!("{l}={{{{ $labels.{l} }}}}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    })
 }
 
 /// `sum_over_time(errors[W]) / sum_over_time(total[W])`, or the base ratio for the base window.
 fn ratio_expr(slo: &Slo, window: &PromDuration) -> String {
-    let m = matcher(slo);
+    let m = series_matcher(slo);
     if window.as_secs() == BASE_WINDOW_SECS {
         format!("{ERRORS_METRIC}{m} / {TOTAL_METRIC}{m}")
     } else {
@@ -138,7 +183,7 @@ fn alert(stack: &Stack, slo: &Slo, tier: &Tier) -> Rule {
     let threshold = tier.threshold(&slo.objective, &slo.window);
     let budget = slo.objective.error_budget();
     let burn = tier.burn_rate(&slo.window);
-    let m = matcher(slo);
+    let m = series_matcher(slo);
     let (long, short) = (tier.long_window(), tier.short_window());
     // Divided by the budget, the alert's value is the long window's burn rate, for the text.
     let mut expr = format!(
@@ -151,8 +196,13 @@ fn alert(stack: &Stack, slo: &Slo, tier: &Tier) -> Rule {
         // increases cannot count them without knowing the evaluation interval, and their mean
         // scaled to the window overcounts while the history is shorter than it. A raw scan,
         // paid only by SLOs that ask for the guard.
+        // Per group for a per-label SLO: a busy group must not lift the guard of a quiet one.
         let w = format_seconds(long.as_secs());
-        expr.push_str(&format!(" and on() {} >= {min}", total_expr(slo, &w)));
+        expr.push_str(&format!(
+            " and on({}) {} >= {min}",
+            slo.group_by.join(", "),
+            total_expr(slo, &w)
+        ));
     }
     let mut labels = alert_labels(slo, tier.severity);
     labels.extend([
@@ -164,7 +214,9 @@ fn alert(stack: &Stack, slo: &Slo, tier: &Tier) -> Rule {
             "summary".to_string(),
             format!(
                 "{} ({}) is burning its {} error budget faster than {burn}×",
-                slo.name, slo.service, slo.window
+                who(slo),
+                slo.service,
+                slo.window
             ),
         ),
         (
@@ -173,7 +225,7 @@ fn alert(stack: &Stack, slo: &Slo, tier: &Tier) -> Rule {
                 "The error budget of {name} ({objective}% over {window}) is burning at {{{{ printf \"%.1f\" $value }}}}× the sustainable rate over the last {long}. \
                  This {severity} alert fires when both the {long} and {short} windows burn faster than {burn}× \
                  (an error ratio above {threshold}), which spends {pct}% of the budget in {long}.",
-                name = slo.name,
+                name = who(slo),
                 objective = slo.objective,
                 window = slo.window,
                 severity = tier.severity.as_str(),
@@ -191,6 +243,14 @@ fn alert(stack: &Stack, slo: &Slo, tier: &Tier) -> Rule {
         for_: None,
         labels,
         annotations,
+    }
+}
+
+/// The SLO's name in alert text, with the group for a per-label SLO (`checkout route=/pay`).
+fn who(slo: &Slo) -> String {
+    match group_text(slo) {
+        Some(group) => format!("{} {group}", slo.name),
+        None => slo.name.to_string(),
     }
 }
 

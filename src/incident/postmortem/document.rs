@@ -64,7 +64,7 @@ fn impact_line(s: &SloImpact) -> String {
         (Some(b), Some(t), Some(r)) => {
             let mut line = format!(
                 "{}: {} of {} requests {} ({})",
-                s.name,
+                s.display_name(),
                 count(b),
                 count(t),
                 bad_phrase(s),
@@ -75,8 +75,10 @@ fn impact_line(s: &SloImpact) -> String {
             }
             line
         }
-        (_, Some(t), _) if t <= 0.0 => format!("{}: no traffic recorded in the window", s.name),
-        _ => format!("{}: no data for the window", s.name),
+        (_, Some(t), _) if t <= 0.0 => {
+            format!("{}: no traffic recorded in the window", s.display_name())
+        }
+        _ => format!("{}: no data for the window", s.display_name()),
     }
 }
 
@@ -198,8 +200,12 @@ pub fn markdown(pm: &Postmortem) -> String {
         .slos
         .iter()
         .map(|s| match s.time_to_detect_seconds {
-            Some(t) => format!("{} paged {} after the start", s.name, signed_duration(t)),
-            None => format!("{}: no page fired", s.name),
+            Some(t) => format!(
+                "{} paged {} after the start",
+                s.display_name(),
+                signed_duration(t)
+            ),
+            None => format!("{}: no page fired", s.display_name()),
         })
         .collect();
     let _ = write!(md, "{}.", detection.join("; "));
@@ -265,7 +271,11 @@ pub fn markdown(pm: &Postmortem) -> String {
     let notes: Vec<String> = pm
         .slos
         .iter()
-        .flat_map(|s| s.notes.iter().map(move |n| format!("{}: {n}", s.name)))
+        .flat_map(|s| {
+            s.notes
+                .iter()
+                .map(move |n| format!("{}: {n}", s.display_name()))
+        })
         .collect();
     if !notes.is_empty() {
         md.push_str("\n## Data notes\n\n");
@@ -290,16 +300,16 @@ fn summary_sentence(s: &SloImpact, from: At, to: At, duration: &str) -> String {
                 "{} of {} requests counted by {} {} ({})",
                 count(b),
                 count(t),
-                s.name,
+                s.display_name(),
                 bad_phrase(s),
                 pct(r, 2)
             );
         }
         (_, Some(t), _) if t <= 0.0 => {
-            let _ = write!(text, "{} recorded no requests at all", s.name);
+            let _ = write!(text, "{} recorded no requests at all", s.display_name());
         }
         _ => {
-            let _ = write!(text, "{} has no data in Prometheus", s.name);
+            let _ = write!(text, "{} has no data in Prometheus", s.display_name());
         }
     }
     if let Some(c) = s.budget.consumed_by_incident {
@@ -357,7 +367,11 @@ fn timeline(pm: &Postmortem, inc: &Incident) -> Vec<(f64, String, &'static str)>
         for a in &s.alerts {
             let what = format!(
                 "{} {} {}/{} for {}",
-                a.alertname, a.severity, a.long_window, a.short_window, s.name
+                a.alertname,
+                a.severity,
+                a.long_window,
+                a.short_window,
+                s.display_name()
             );
             events.push((a.fired_at.0, format!("{what} fired"), a.source.as_str()));
             if let Some(r) = a.resolved_at {
@@ -369,7 +383,7 @@ fn timeline(pm: &Postmortem, inc: &Incident) -> Vec<(f64, String, &'static str)>
                 c.at.0,
                 format!(
                     "{}: error budget remaining fell to {}% (policy: {})",
-                    s.name,
+                    s.display_name(),
                     c.threshold_percent,
                     c.state.as_str()
                 ),
@@ -393,7 +407,7 @@ fn impact_section(md: &mut String, pm: &Postmortem, inc: &Incident) {
         let _ = writeln!(
             md,
             "| {} | {} | {} | {} | {} | {} |",
-            s.name,
+            s.display_name(),
             s.events
                 .bad
                 .map(|b| format!("{}{bad_label}", count(b)))
@@ -441,7 +455,7 @@ fn impact_section(md: &mut String, pm: &Postmortem, inc: &Incident) {
         let _ = writeln!(
             md,
             "| {} | {}% / {} | {} | {} | {} | {} |",
-            s.name,
+            s.display_name(),
             s.objective,
             s.window,
             s.budget
@@ -469,7 +483,7 @@ fn impact_section(md: &mut String, pm: &Postmortem, inc: &Incident) {
                 let _ = writeln!(
                     md,
                     "| {} | {} {} {}/{} | {} ({}) | {} | {} |",
-                    s.name,
+                    s.display_name(),
                     a.alertname,
                     a.severity,
                     a.long_window,
@@ -489,7 +503,7 @@ fn impact_section(md: &mut String, pm: &Postmortem, inc: &Incident) {
         let _ = writeln!(
             md,
             "- {}: time to detect {}, time to resolve {}.",
-            s.name,
+            s.display_name(),
             s.time_to_detect_seconds
                 .map(signed_duration)
                 .unwrap_or_else(|| "unknown (no page fired)".into()),
@@ -541,9 +555,14 @@ fn communication(
         .slos
         .iter()
         .filter_map(|s| {
-            s.budget
-                .consumed_by_incident
-                .map(|c| format!("{} spent {} of its {} budget", s.name, pct(c, 1), s.window))
+            s.budget.consumed_by_incident.map(|c| {
+                format!(
+                    "{} spent {} of its {} budget",
+                    s.display_name(),
+                    pct(c, 1),
+                    s.window
+                )
+            })
         })
         .collect();
     let _ = writeln!(

@@ -13,12 +13,11 @@
 use futures::future::try_join_all;
 use serde::{Serialize, Serializer};
 
-use crate::profile::slo::selector::quote;
 use crate::profile::slo::{Indicator, Policy, Slo, Tier, BASE_WINDOW_SECS};
 use crate::profile::types::format_seconds;
 use crate::prometheus::{Client, QueryError, Series};
 use crate::slo::report::BudgetState;
-use crate::slo::rules::{errors_expr, ratio_metric, total_expr, ALERT_NAME};
+use crate::slo::rules::{errors_expr, ratio_metric, series_matcher, total_expr, ALERT_NAME};
 use crate::time::format_instant;
 
 /// The incident window, unix seconds.
@@ -138,6 +137,9 @@ pub struct Budget {
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct SloImpact {
     pub name: String,
+    /// The group's label values, for one group of a per-label SLO (`groupBy`); absent otherwise.
+    #[serde(skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub group: std::collections::BTreeMap<String, String>,
     pub service: String,
     pub kind: Kind,
     pub objective: f64,
@@ -166,6 +168,11 @@ pub struct SloImpact {
 }
 
 impl SloImpact {
+    /// `name`, or `name{route="/pay"}` for a group.
+    pub fn display_name(&self) -> String {
+        crate::profile::slo::group_name(&self.name, &self.group)
+    }
+
     /// Whether a figure the document needs could not be computed (exit code 1).
     pub fn lacks_data(&self) -> bool {
         self.error_ratio.is_none() || self.sli_window_after.is_none()
@@ -177,6 +184,22 @@ pub fn retention_secs(text: &str) -> Option<u64> {
     text.split(" or ")
         .find_map(|part| part.trim().parse::<crate::profile::PromDuration>().ok())
         .map(|d| d.as_secs())
+}
+
+/// The SLO itself, or for a per-label SLO one copy per group with requests in the incident
+/// window (itself when none had: its impact then says there was no data).
+pub async fn groups(client: &Client, slo: &Slo, window: Window) -> Result<Vec<Slo>, QueryError> {
+    if slo.group_by.is_empty() {
+        return Ok(vec![slo.clone()]);
+    }
+    let range = format_seconds(window.secs().max(1));
+    let answer = client
+        .query(&total_expr(slo, &range), Some(window.to))
+        .await?;
+    if answer.is_empty() {
+        return Ok(vec![slo.clone()]);
+    }
+    Ok(answer.iter().map(|s| slo.group(&s.labels)).collect())
 }
 
 /// Computes the impact on `slo` of the incident in `window`, with `now` bounding how far past
@@ -300,6 +323,7 @@ pub async fn compute(
 
     Ok(SloImpact {
         name: slo.name.to_string(),
+        group: slo.group.clone(),
         service: slo.service.clone(),
         kind,
         objective: slo.objective.as_f64(),
@@ -506,9 +530,11 @@ async fn alerts(
     let until = (window.to + after).min(now).max(window.to);
     let since = window.from - LEAD_SECS as f64;
     let range = format_seconds((until - since).round() as u64);
-    let name = quote(slo.name.as_str());
-    let alerts_query =
-        format!("ALERTS{{alertname=\"{ALERT_NAME}\",alertstate=\"firing\",slo={name}}}[{range}]");
+    let m = series_matcher(slo);
+    let alerts_query = format!(
+        "ALERTS{{alertname=\"{ALERT_NAME}\",alertstate=\"firing\",{}[{range}]",
+        &m[1..]
+    );
     let mut windows: Vec<crate::profile::PromDuration> = tiers
         .iter()
         .flat_map(|t| [t.long_window(), t.short_window()])
@@ -519,7 +545,7 @@ async fn alerts(
     queries.extend(
         windows
             .iter()
-            .map(|w| format!("{}{{slo={name}}}[{range}]", ratio_metric(w))),
+            .map(|w| format!("{}{m}[{range}]", ratio_metric(w))),
     );
     let answers = try_join_all(queries.iter().map(|q| client.query_samples(q, until))).await?;
     let recorded = |secs: u64| recorded_samples(&windows, &answers[1..], secs);

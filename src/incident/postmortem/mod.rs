@@ -79,7 +79,8 @@ pub async fn check_retention(
     Ok(true)
 }
 
-/// Computes the impact on each SLO, concurrently.
+/// Computes the impact on each SLO, concurrently. A per-label SLO gets one impact per group
+/// that had requests in the window, the group that spent the largest share of its budget first.
 pub async fn compute(
     client: &Client,
     slos: &[&Slo],
@@ -87,11 +88,21 @@ pub async fn compute(
     window: Window,
     now: f64,
 ) -> Result<Vec<SloImpact>, PostmortemError> {
-    let impacts = futures::future::try_join_all(
-        slos.iter()
-            .map(|slo| impact::compute(client, slo, policy, window, now)),
-    )
-    .await?;
+    let mut impacts = Vec::new();
+    for slo in slos {
+        let groups = impact::groups(client, slo, window).await?;
+        let mut of_slo = futures::future::try_join_all(
+            groups
+                .iter()
+                .map(|group| impact::compute(client, group, policy, window, now)),
+        )
+        .await?;
+        of_slo.sort_by(|a, b| {
+            let spent = |i: &SloImpact| i.budget.consumed_by_incident.unwrap_or(f64::NEG_INFINITY);
+            spent(b).total_cmp(&spent(a))
+        });
+        impacts.extend(of_slo);
+    }
     Ok(impacts)
 }
 

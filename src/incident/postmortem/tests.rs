@@ -50,6 +50,7 @@ fn checkout() -> SloImpact {
     let (from, to) = (t(FROM), t(TO));
     SloImpact {
         name: "checkout-availability".into(),
+        group: Default::default(),
         service: "checkout".into(),
         kind: Kind::Availability,
         objective: 99.9,

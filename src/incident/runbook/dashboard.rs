@@ -6,7 +6,6 @@
 use serde_json::{json, Value};
 
 use super::{markdown, Runbook};
-use crate::profile::slo::selector::quote;
 use crate::profile::slo::Slo;
 use crate::profile::Stack;
 use crate::slo::rules::{alert_windows, ratio_metric};
@@ -46,9 +45,10 @@ pub fn config_map(
 /// The dashboard JSON (Grafana's dashboard model, schema 39).
 pub fn dashboard(slo: &Slo, rb: &Runbook, datasource_uid: &str) -> Value {
     let ds = json!({"type": "prometheus", "uid": datasource_uid});
-    let m = format!("{{slo={}}}", quote(slo.name.as_str()));
+    let m = crate::slo::rules::series_matcher(slo);
     let budget = slo.objective.error_budget();
-    let target = |ref_id: String, expr: String, legend: String| json!({"datasource": ds, "refId": ref_id, "expr": expr, "legendFormat": legend, "range": true});
+    let group = crate::slo::dashboard::group_legend(slo);
+    let target = |ref_id: String, expr: String, legend: String| json!({"datasource": ds, "refId": ref_id, "expr": expr, "legendFormat": format!("{legend} {group}").trim_end(), "range": true});
     let burn_targets: Vec<Value> = alert_windows(slo)
         .iter()
         .enumerate()

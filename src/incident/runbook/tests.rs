@@ -412,3 +412,19 @@ fn runbooks_are_deterministic() {
         );
     }
 }
+
+#[test]
+fn a_per_label_slo_runbook_says_which_label_names_the_group_and_lists_groups_worst_first() {
+    let stack = stack_from("name: t\nmetrics: {retention: 30d}\nslos:\n  - name: api\n    service: api\n    objective: 99.9\n    window: 30d\n    groupBy: [route]\n    indicator: {ratio: {errors: 'req_total{code=~\"5..\"}', total: req_total}}\n");
+    let rb = runbook(&stack, &stack.slos[0]);
+    let text = markdown(&rb);
+    assert!(
+        text.contains("Each route has its own SLI, budget and alerts: the alert's `route` label names the group that burns"),
+        "{text}"
+    );
+    assert!(
+        text.contains("sort_desc(slo:error_ratio:window1h{slo=\"api\"})"),
+        "{text}"
+    );
+    assert!(text.contains("sort_desc(slo:error_ratio:window5m{slo=\"api\"} / 0.001)"));
+}

@@ -276,6 +276,28 @@ impl Findings<'_> {
         self.list.push(Problem { pos, path, message });
     }
 
+    /// At `slos[i].<key>[j]`, or the list when the item is not there.
+    fn add_index(&mut self, i: usize, key: &str, j: usize, message: String) {
+        let list = self
+            .root
+            .get("slos")
+            .and_then(|slos| match &slos.value {
+                Value::Seq(items) => items.get(i),
+                _ => None,
+            })
+            .and_then(|slo| slo.get(key));
+        let item = list.and_then(|n| match &n.value {
+            Value::Seq(items) => items.get(j),
+            _ => None,
+        });
+        let pos = item.or(list).unwrap_or(self.root).pos.clone();
+        self.list.push(Problem {
+            pos,
+            path: format!("slos[{i}].{key}[{j}]"),
+            message,
+        });
+    }
+
     /// At `slos[i].<section>.<item>.<key>` (`section` such as `runbook`, `item` such as
     /// `steps[2]`; `key` may be empty).
     fn add_item(&mut self, i: usize, section: &str, item: &str, key: &str, message: String) {
@@ -343,7 +365,43 @@ fn check_stack_fit(stack: &Stack, out: &mut Findings) {
     }
 }
 
+/// `groupBy`: labels the SLI's series carry, which obsctl's rules and alerts do not set.
+fn check_group_by(i: usize, slo: &Slo, out: &mut Findings) {
+    let mut first_at: BTreeMap<&str, usize> = BTreeMap::new();
+    for (j, label) in slo.group_by.iter().enumerate() {
+        let first = *first_at.entry(label.as_str()).or_insert(j);
+        let dropping = slo.indicator.selectors().into_iter().find(|s| {
+            s.matchers()
+                .iter()
+                .any(|m| &m.label == label && m.drops_label())
+        });
+        let message = if !is_label_name(label) || label.starts_with("__") {
+            format!("`{label}` is not a Prometheus label name; expected letters, digits and `_`, not starting with a digit or `__`, e.g. `route`")
+        } else if first != j {
+            format!("`{label}` is listed twice (also groupBy[{first}]); list each label once")
+        } else if GENERATED_ALERT_LABELS.contains(&label.as_str()) {
+            format!(
+                "`{label}` is set by obsctl on every SLO alert ({}), so the groups would be lost on the alerts; group by a label of the SLI's series, e.g. `route`",
+                GENERATED_ALERT_LABELS.join(", ")
+            )
+        } else if slo.alerting.labels.contains_key(label) {
+            format!("`{label}` is also in `alerting.labels`, which would overwrite every group's value on the alerts; remove one of them")
+        } else if label == "le" && matches!(slo.indicator, Indicator::Latency(_)) {
+            "`le` is the histogram's bucket boundary that the latency threshold picks, not a group; group by a label of the requests, e.g. `route`".into()
+        } else if let Some(selector) = dropping {
+            format!(
+                "the selector `{}` keeps only series without a `{label}` label, so there is nothing to group by; remove that matcher or the label from `groupBy`",
+                selector.promql()
+            )
+        } else {
+            continue;
+        };
+        out.add_index(i, "groupBy", j, message);
+    }
+}
+
 fn check_slo(i: usize, slo: &Slo, out: &mut Findings) {
+    check_group_by(i, slo, out);
     if let Some(specs) = &slo.alerting.tiers {
         check_tiers(i, slo, specs, out);
     }
@@ -846,6 +904,58 @@ mod tests {
             "{e}"
         );
         assert!(load_text(&with("100")).is_ok());
+    }
+
+    #[test]
+    fn group_by_labels_are_refused_at_their_position_when_no_group_could_be_told_apart() {
+        let with = |indicator: &str, list: &str, rest: &str| {
+            slo(&format!(
+                "    objective: 99.9\n    window: 30d\n{indicator}    groupBy: {list}\n{rest}"
+            ))
+        };
+        let at = |e: &str, col: usize, j: usize| {
+            assert!(
+                e.starts_with(&format!("p.yaml:13:{col}: `slos[0].groupBy[{j}]`: ")),
+                "{e}"
+            );
+        };
+        // Line 13 is `    groupBy: [`, whose first item starts at column 15.
+        let e = error(&with(RATIO, "[route, 9lives]", ""));
+        at(&e, 22, 1);
+        assert!(e.contains("`9lives` is not a Prometheus label name"), "{e}");
+        let e = error(&with(RATIO, "[route, route]", ""));
+        at(&e, 22, 1);
+        assert!(e.contains("listed twice (also groupBy[0])"), "{e}");
+        let e = error(&with(RATIO, "[severity]", ""));
+        at(&e, 15, 0);
+        assert!(e.contains("`severity` is set by obsctl"), "{e}");
+        let e = error(&with(
+            RATIO,
+            "[team]",
+            "    alerting:\n      labels: {team: pay}\n",
+        ));
+        assert!(e.contains("also in `alerting.labels`"), "{e}");
+        let latency =
+            "    indicator:\n      latency:\n        metric: h_seconds\n        threshold: 0.5\n";
+        let e = error(&with(latency, "[le]", ""));
+        assert!(e.contains("`le` is the histogram's bucket boundary"), "{e}");
+        // A matcher that only passes series without the label drops it, in any of the selectors.
+        for dropping in [r#"route="""#, r#"route=~"""#, r#"route!~".+""#] {
+            let indicator = format!(
+                "    indicator:\n      ratio:\n        errors: 'e_total{{code=~\"5..\",{dropping}}}'\n        total: e_total\n"
+            );
+            let e = error(&with(&indicator, "[route]", ""));
+            at(&e, 15, 0);
+            assert!(
+                e.contains("keeps only series without a `route` label"),
+                "{dropping}: {e}"
+            );
+        }
+        // Matchers that keep the label are fine, and so is a label the selectors do not name.
+        let keeping = "    indicator:\n      ratio:\n        errors: 'e_total{code=~\"5..\",route=~\"/api/.*\"}'\n        total: 'e_total{route!=\"\"}'\n";
+        let p = load_text(&with(keeping, "[route, method]", "")).unwrap();
+        assert_eq!(p.stack.slos[0].group_by, ["route", "method"]);
+        assert!(load_text(&with(latency, "[route]", "")).is_ok());
     }
 
     #[test]

@@ -31,6 +31,21 @@ pub struct Matcher {
     pub value: String,
 }
 
+impl Matcher {
+    /// True when only series without the label pass (`route=""`, `route=~""`, `route!~".+"`):
+    /// Prometheus treats a missing label as the empty value.
+    pub fn drops_label(&self) -> bool {
+        match self.op {
+            MatchOp::Equal => self.value.is_empty(),
+            MatchOp::NotEqual => false,
+            MatchOp::Regex => regex_syntax::Parser::new()
+                .parse(&format!("^(?:{})$", self.value))
+                .is_ok_and(|hir| hir.properties().maximum_len() == Some(0)),
+            MatchOp::NotRegex => matches!(self.value.as_str(), ".+" | ".*"),
+        }
+    }
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum MatchOp {
     Equal,

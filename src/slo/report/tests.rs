@@ -39,6 +39,7 @@ fn slo_report(name: &str, remaining: Option<f64>) -> SloReport {
     let state = remaining.map(|r| BudgetState::from_remaining(r * 100.0, &policy()));
     SloReport {
         name: name.into(),
+        group: Default::default(),
         service: "shop".into(),
         objective: 99.9,
         window: "30d".into(),

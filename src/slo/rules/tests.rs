@@ -426,3 +426,75 @@ fn own_tiers_replace_the_workbook_table_and_keep_page_and_ticket() {
         .collect();
     assert_eq!(severities, ["warning"]);
 }
+
+#[test]
+fn a_per_label_slo_sums_by_its_labels_and_names_the_group_in_its_alerts() {
+    let p = profile(
+        r#"
+  - name: good
+    service: s
+    objective: 99
+    window: 30d
+    groupBy: [route, method]
+    indicator:
+      ratio:
+        good: rpc_total{code="OK"}
+        total: rpc_total
+    alerting: {minEvents: 50}
+"#,
+    );
+    let slo = &p.stack.slos[0];
+    let by = "sum by (route, method)";
+    assert_eq!(
+        errors_expr(slo, "5m"),
+        format!("clamp_min({by}(increase(rpc_total[5m])) - ({by}(increase(rpc_total{{code=\"OK\"}}[5m])) or 0 * {by}(increase(rpc_total[5m]))), 0)")
+    );
+    assert_eq!(
+        total_expr(slo, "1h"),
+        format!("{by}(increase(rpc_total[1h]))")
+    );
+    let groups = groups_of(&p);
+    let (_, expr) = alerts(&groups)[0];
+    assert!(
+        expr.ends_with(&format!(
+            " and on(route, method) {by}(increase(rpc_total[1h])) >= 50"
+        )),
+        "{expr}"
+    );
+    let summary = groups[0]
+        .rules
+        .iter()
+        .find_map(|r| match r {
+            Rule::Alert { annotations, .. } => Some(annotations["summary"].clone()),
+            Rule::Record { .. } => None,
+        })
+        .unwrap();
+    assert!(
+        summary.starts_with(
+            "good route={{ $labels.route }}, method={{ $labels.method }} (s) is burning"
+        ),
+        "{summary}"
+    );
+    // One group of it, as the reports read it: the selectors and the recorded series pinned.
+    let pay = slo.group(&BTreeMap::from([
+        ("method".to_string(), "POST".to_string()),
+        ("route".to_string(), "/pay".to_string()),
+    ]));
+    assert_eq!(
+        total_expr(&pay, "1h"),
+        format!("{by}(increase(rpc_total{{method=\"POST\",route=\"/pay\"}}[1h]))")
+    );
+    assert_eq!(
+        series_matcher(&pay),
+        "{slo=\"good\",method=\"POST\",route=\"/pay\"}"
+    );
+    assert_eq!(pay.display_name(), "good{method=\"POST\",route=\"/pay\"}");
+    let explained = crate::slo::explain::explain_slo(slo, None);
+    assert!(explained
+        .text()
+        .contains("  per route, method: each group has its own SLI, error budget and alerts"));
+    assert_eq!(
+        serde_json::to_value(explained.to_json()).unwrap()["group_by"],
+        json!(["route", "method"])
+    );
+}
