@@ -220,6 +220,10 @@ pub struct UpArgs {
     /// Take over the stack's lock although another run holds it (only when that run is gone)
     #[arg(long)]
     pub force_unlock: bool,
+    /// Install although a volume is too small for the profile's own workload (it fills and
+    /// loses data before the retention ends)
+    #[arg(long)]
+    pub accept_data_loss: bool,
     /// Timeout for each Helm release
     #[arg(long, default_value = "10m", value_name = "DURATION")]
     pub timeout: PromDuration,
@@ -448,11 +452,14 @@ pub struct CostArgs {
     #[arg(long, value_name = "FILE")]
     pub pricing: Option<PathBuf>,
     /// Print the built-in pricing catalog (prices, sources, dates): a starting file for --pricing
-    #[arg(long, conflicts_with_all = ["pricing", "chart"])]
+    #[arg(long, conflicts_with_all = ["pricing", "chart", "scale"])]
     pub catalog: bool,
-    /// Write a bar chart of monthly costs (SVG or PNG, by extension)
+    /// Write a chart of monthly costs (SVG or PNG, by extension): bars, or lines with --scale
     #[arg(long, value_name = "FILE")]
     pub chart: Option<PathBuf>,
+    /// The bill at several sizes of one workload figure, e.g. `hosts=15,50,150,500`
+    #[arg(long, value_name = "FIELD=V1,V2,...")]
+    pub scale: Option<String>,
 }
 
 #[derive(Debug, Subcommand)]

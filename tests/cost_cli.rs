@@ -70,32 +70,38 @@ fn production_json_follows_the_contract() {
         }
         assert!(c["assumptions"]["formula"].is_string(), "{c}");
     }
-    // Hand-computed: 150,000 series / 30s for 30d = 1.296e10 samples; 100Gi at $0.08.
+    // Hand-computed: 150,000 series / 30s for 30d = 1.296e10 samples; 100Gi at $0.10.
     let metrics = component(&json, "metrics");
     assert_eq!(metrics["assumptions"]["samples_in_retention"], 1.296e10);
     assert_eq!(metrics["requested_pvc"], "100Gi");
-    assert_eq!(metrics["monthly_usd"], 8.0);
-    // 20 GiB/day × 30 days ÷ 3.3 + 15% index + 2h WAL = 215.6 GiB, against a 50Gi volume.
+    assert_eq!(metrics["monthly_usd"], 10.0);
+    // 20 GiB/day × 30 days ÷ 3.3 + 15% index + 2h WAL = 215.6 GiB, on a 300Gi volume.
     let logs = component(&json, "logs");
     let gib = logs["storage_gib"].as_f64().unwrap();
     assert!(
         (gib - (20.0 * 30.0 / 3.3 / 0.85 + 20.0 / 12.0)).abs() < 0.01,
         "{gib}"
     );
-    assert!(logs["warning"].as_str().unwrap().contains("too small"));
-    assert!(
-        stderr.contains("warning: logs: the volume `50Gi` is too small"),
-        "{stderr}"
-    );
+    assert!(logs["warning"].is_null(), "{}", logs["warning"]);
+    assert!(!stderr.contains("too small"), "{stderr}");
 
-    let total: f64 = json["components"]
+    // Storage, compute and the total are separate lines that add up.
+    let storage: f64 = json["components"]
         .as_array()
         .unwrap()
         .iter()
         .map(|c| c["monthly_usd"].as_f64().unwrap())
         .sum();
+    let lines = &json["self_hosted"];
+    assert!((storage - lines["storage_usd"].as_f64().unwrap()).abs() < 0.02);
+    let compute = lines["compute_usd"].as_f64().unwrap();
+    assert!(compute > 0.0, "{lines}");
+    assert_eq!(lines["operations_usd"], Value::Null, "off unless set");
     let reported = json["self_hosted_monthly_usd"].as_f64().unwrap();
-    assert!((total - reported).abs() < 0.02, "{total} vs {reported}");
+    assert!(
+        (storage + compute - reported).abs() < 0.02,
+        "{storage} + {compute} vs {reported}"
+    );
 
     let vendors: Vec<&str> = json["comparison"]
         .as_array()
@@ -123,12 +129,12 @@ fn production_json_follows_the_contract() {
         datadog["breakdown"]["infrastructure"], 225.0,
         "15 hosts × $15"
     );
-    assert_eq!(
-        datadog["breakdown"]["custom-metrics"],
-        Value::Null,
-        "no sourced price"
-    );
-    assert_eq!(datadog["incomplete"], true);
+    // 150,000 series - 15 hosts × 100 included = 148,500 custom metrics at $5 per 100.
+    assert_eq!(datadog["breakdown"]["custom-metrics"], 7425.0);
+    assert_eq!(datadog["incomplete"], false, "no lower bounds");
+    for v in json["comparison"].as_array().unwrap() {
+        assert_eq!(v["incomplete"], false, "{}", v["vendor"]);
+    }
 }
 
 #[test]
@@ -291,13 +297,17 @@ fn csv_markdown_and_table_carry_the_same_totals() {
 
 const CATALOG: &str = "storage:
   blockStorage: {price: 1.0, source: https://prices.example/block, date: '2026-01-01'}
-  objectStorage: {price: 0.5, source: https://prices.example/object, date: undated}
+  objectStorage: {price: 0.5, source: https://prices.example/object, date: '2026-01-01'}
+compute:
+  vcpuHour: {price: 0.0, source: https://prices.example/cpu, date: '2026-01-01'}
+  gibHour: {price: 0.0, source: https://prices.example/mem, date: '2026-01-01'}
+  nodeOverhead: {value: 1.0, source: https://prices.example/nodes, date: '2026-01-01'}
 vendors:
   acme:
     name: Acme
     plan: Flat
     items:
-      hosts: {description: per host, quantity: hosts, price: 100, source: https://prices.example/acme, date: undated}
+      hosts: {description: per host, quantity: hosts, price: 100, source: https://prices.example/acme, date: '2026-01-01'}
 ";
 
 #[test]
@@ -314,9 +324,14 @@ fn pricing_file_replaces_the_catalog() {
     assert_eq!(json["comparison"].as_array().unwrap().len(), 1);
     assert_eq!(json["comparison"][0]["vendor"], "acme");
     assert_eq!(json["comparison"][0]["monthly_usd"], 100.0, "1 host in dev");
-    // production's own `pricing:` wins over the catalog.
-    let (json, _) = cost_json(&["--profile", "production", "--pricing", &catalog]);
-    assert_eq!(component(&json, "metrics")["monthly_usd"], 8.0);
+    // A profile's own `pricing:` wins over the catalog.
+    let own = write(
+        dir.path(),
+        "own.yaml",
+        "name: own\nextends: dev\npricing: {blockStorage: 0.08}\n",
+    );
+    let (json, _) = cost_json(&["--profile", &own, "--pricing", &catalog]);
+    assert_eq!(component(&json, "metrics")["monthly_usd"], 0.8);
     assert_eq!(json["prices"]["block_storage"]["from"], "profile");
 }
 
@@ -335,7 +350,7 @@ fn a_bad_pricing_file_is_exit_2_with_flag_and_position() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(2), "{stderr}");
     assert!(stderr.contains("--pricing"), "{stderr}");
-    assert!(stderr.contains("prices.yaml:9:"), "{stderr}");
+    assert!(stderr.contains("prices.yaml:13:"), "{stderr}");
     assert!(stderr.contains("found -1"), "{stderr}");
     let out = obsctl()
         .args(["cost", "--pricing", "/nonexistent/prices.yaml"])
@@ -367,8 +382,12 @@ fn charts_are_svg_or_png_by_extension() {
         "Datadog",
         "New Relic",
         "Grafana Cloud",
-        "self-hosted (profile)",
+        "self-hosted",
         "USD per month",
+        "cost categories",
+        "compute (pod requests)",
+        "storage (volumes, buckets)",
+        "self-hosted, to scale",
     ] {
         assert!(text.contains(label), "{label} missing from the SVG");
     }
@@ -377,7 +396,7 @@ fn charts_are_svg_or_png_by_extension() {
     // IHDR: width and height, big-endian, right after the chunk header.
     let width = u32::from_be_bytes(bytes[16..20].try_into().unwrap());
     let height = u32::from_be_bytes(bytes[20..24].try_into().unwrap());
-    assert_eq!((width, height), (1100, 620));
+    assert_eq!((width, height), (1200, 680));
     // Nothing but the two charts: no temporary files left behind.
     assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 2);
 
@@ -392,4 +411,253 @@ fn charts_are_svg_or_png_by_extension() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("--chart"));
     assert!(out.stdout.is_empty());
     assert!(!jpg.exists());
+}
+
+/// A profile whose requests and replicas are known: 2 Prometheus replicas at 1 CPU / 2Gi,
+/// Loki at 500m / 1Gi with the chunks cache at 1024 MB and the results cache off, Tempo at 250m /
+/// 512Mi, Grafana at 100m / 256Mi, Alertmanager at 50m / 64Mi, the collector as a DaemonSet at
+/// 100m / 128Mi on 4 hosts.
+const KNOWN: &str = "name: known
+metrics: {storage: 10Gi, replicas: 2, resources: {requests: {cpu: '1', memory: 2Gi}}}
+alertmanager: {resources: {requests: {cpu: 50m, memory: 64Mi}}}
+logs: {storage: 10Gi, caches: {chunks: 1Gi}, resources: {requests: {cpu: 500m, memory: 1Gi}}, values: {resultsCache: {enabled: false}}}
+traces: {storage: 10Gi, resources: {requests: {cpu: 250m, memory: 512Mi}}}
+grafana: {resources: {requests: {cpu: 100m, memory: 256Mi}}}
+collector: {mode: daemonset, resources: {requests: {cpu: 100m, memory: 128Mi}}}
+workload:
+  hosts: 4
+  users: 1
+  metrics: {activeSeries: 1000}
+  logs: {ingestPerDay: 100MiB}
+  traces: {spansPerSecond: 1}
+";
+
+#[test]
+fn compute_is_requests_times_copies_times_prices_and_overhead() {
+    let dir = tempfile::tempdir().unwrap();
+    let profile = write(dir.path(), "known.yaml", KNOWN);
+    let (json, _) = cost_json(&["--profile", &profile]);
+    let c = &json["compute"];
+    // CPU: 2 × 1 + 0.05 + 0.5 + 0.5 (chunks cache allocatedCPU) + 0.25 + 0.1 + 4 × 0.1 = 3.8.
+    let cpu = 2.0 + 0.05 + 0.5 + 0.5 + 0.25 + 0.1 + 0.4;
+    assert!((c["cpu_cores"].as_f64().unwrap() - cpu).abs() < 1e-9, "{c}");
+    // Memory: 2 × 2 + 1/16 + 1 + 1229/1024 (round(1.2 × 1024) MiB) + 0.5 + 0.25 + 4 × 0.125.
+    let mem = 4.0 + 0.0625 + 1.0 + 1229.0 / 1024.0 + 0.5 + 0.25 + 0.5;
+    assert!(
+        (c["memory_gib"].as_f64().unwrap() - mem).abs() < 1e-3,
+        "{c}"
+    );
+    // GCE N2 on-demand: $0.031611 per vCPU-hour, $0.004237 per GiB-hour; 730 h; overhead 1.25.
+    let usd = (cpu * 0.031611 + mem * 0.004237) * 730.0 * 1.25;
+    assert!(
+        (c["monthly_usd"].as_f64().unwrap() - usd).abs() < 0.01,
+        "{c} vs {usd}"
+    );
+    assert_eq!(c["node_overhead"], 1.25);
+    let collector = c["pods"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["pod"] == "collector")
+        .unwrap();
+    assert_eq!(collector["copies"], 4);
+    assert_eq!(collector["per"], "nodes");
+    // Pods the charts run without requests are listed, not hidden.
+    let ksm = c["pods"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["pod"] == "kube-state-metrics")
+        .unwrap();
+    assert_eq!(ksm["cpu_cores"], 0.0);
+    assert_eq!(ksm["from"], "chart default");
+
+    // The table states the node-overhead factor.
+    let out = obsctl()
+        .args(["cost", "--profile", &profile])
+        .output()
+        .unwrap();
+    let table = String::from_utf8(out.stdout).unwrap();
+    assert!(table.contains("node overhead 1.25"), "{table}");
+}
+
+#[test]
+fn operations_are_a_third_line_only_when_set() {
+    let dir = tempfile::tempdir().unwrap();
+    let profile = write(
+        dir.path(),
+        "ops.yaml",
+        &format!("{KNOWN}pricing: {{operations: {{hoursPerMonth: 20, hourlyRate: 100}}}}\n"),
+    );
+    let (json, _) = cost_json(&["--profile", &profile]);
+    assert_eq!(json["self_hosted"]["operations_usd"], 2000.0);
+    let lines = &json["self_hosted"];
+    let sum =
+        lines["storage_usd"].as_f64().unwrap() + lines["compute_usd"].as_f64().unwrap() + 2000.0;
+    assert!((json["self_hosted_monthly_usd"].as_f64().unwrap() - sum).abs() < 0.02);
+}
+
+fn sweep_json(args: &[&str]) -> Value {
+    cost_json(args).0
+}
+
+#[test]
+fn a_scale_sweep_equals_separate_runs_at_each_size() {
+    let dir = tempfile::tempdir().unwrap();
+    let sweep = sweep_json(&["--profile", "production", "--scale", "hosts=15,50,150"]);
+    assert_eq!(sweep["field"], "hosts");
+    let points = sweep["points"].as_array().unwrap();
+    assert_eq!(points.len(), 3);
+    let production =
+        fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("stacks/production.yaml"))
+            .unwrap();
+    for point in points {
+        let hosts = point["value"].as_str().unwrap();
+        let profile = write(
+            dir.path(),
+            "p.yaml",
+            &production.replace("  hosts: 15\n", &format!("  hosts: {hosts}\n")),
+        );
+        let (single, _) = cost_json(&["--profile", &profile]);
+        assert_eq!(
+            point["self_hosted"]["monthly_usd"], single["self_hosted_recommended_monthly_usd"],
+            "hosts={hosts}"
+        );
+        for v in single["comparison"].as_array().unwrap() {
+            let id = v["vendor"].as_str().unwrap();
+            assert_eq!(
+                point["vendors"][id], v["monthly_usd"],
+                "{id} at hosts={hosts}"
+            );
+        }
+    }
+    // More hosts cost more everywhere (DaemonSets run on every host; vendors bill per host).
+    let dd = |i: usize| points[i]["vendors"]["datadog"].as_f64().unwrap();
+    assert!(dd(0) < dd(1) && dd(1) < dd(2));
+    let own = |i: usize| points[i]["self_hosted"]["monthly_usd"].as_f64().unwrap();
+    assert!(own(0) < own(2));
+    assert!(sweep["assumptions"][0]
+        .as_str()
+        .unwrap()
+        .contains("only `workload.hosts` changes"));
+}
+
+#[test]
+fn a_bad_scale_flag_is_exit_2() {
+    for (flag, says) in [
+        ("hots=1,2", "did you mean `hosts`"),
+        ("hosts=1", "at least two"),
+        ("hosts", "FIELD=V1,V2"),
+        ("logs.ingestPerDay=20GiB,lots", "lots"),
+    ] {
+        let out = obsctl()
+            .args(["cost", "--profile", "production", "--scale", flag])
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{flag}: {stderr}");
+        assert!(
+            stderr.contains("--scale") && stderr.contains(says),
+            "{flag}: {stderr}"
+        );
+        assert!(out.stdout.is_empty());
+    }
+}
+
+#[test]
+fn a_sweep_chart_has_one_line_per_option() {
+    let dir = tempfile::tempdir().unwrap();
+    let svg = dir.path().join("growth.svg");
+    let png = dir.path().join("growth.png");
+    for path in [&svg, &png] {
+        let out = obsctl()
+            .args([
+                "cost",
+                "--profile",
+                "production",
+                "--scale",
+                "hosts=15,50,150,500",
+                "--chart",
+            ])
+            .arg(path)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    let text = fs::read_to_string(&svg).unwrap();
+    assert!(text.starts_with("<svg"));
+    // One polyline per option (self-hosted and three vendors) in the plot, plus one legend
+    // swatch each.
+    let polylines = text.matches("<polyline").count();
+    assert_eq!(polylines, 4 * 2, "{polylines} polylines");
+    for name in [
+        "self-hosted",
+        "Datadog",
+        "New Relic",
+        "Grafana Cloud",
+        "log scale",
+    ] {
+        assert!(text.contains(name), "{name} missing");
+    }
+    let bytes = fs::read(&png).unwrap();
+    assert_eq!(&bytes[..8], b"\x89PNG\r\n\x1a\n");
+}
+
+#[test]
+fn shipped_profiles_have_no_data_loss_warning_for_their_own_workload() {
+    for profile in ["dev", "production", "ha"] {
+        let (json, stderr) = cost_json(&["--profile", profile]);
+        assert!(!stderr.contains("too small"), "{profile}: {stderr}");
+        for c in json["components"].as_array().unwrap() {
+            assert!(c["warning"].is_null(), "{profile}: {}", c["warning"]);
+        }
+    }
+}
+
+#[test]
+fn a_too_small_volume_warns_in_validate_and_plan_and_up_refuses_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let profile = write(
+        dir.path(),
+        "small.yaml",
+        "name: small\nextends: production\nlogs: {storage: 50Gi}\n",
+    );
+    let out = obsctl()
+        .args(["profile", "validate", &profile])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "a warning, not an error: {stderr}");
+    assert!(
+        stderr.contains("warning:") && stderr.contains("logs: the volume `50Gi` is too small"),
+        "{stderr}"
+    );
+    let out = obsctl()
+        .args(["plan", "--profile", &profile])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("logs: the volume `50Gi` is too small"),
+        "{stderr}"
+    );
+    let out = obsctl()
+        .args(["up", "--yes", "--profile", &profile])
+        .env("KUBECONFIG", dir.path().join("none"))
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("--accept-data-loss"), "{stderr}");
+    // The shipped production profile passes both.
+    let out = obsctl()
+        .args(["plan", "--profile", "production"])
+        .output()
+        .unwrap();
+    assert!(!String::from_utf8_lossy(&out.stderr).contains("too small"));
 }

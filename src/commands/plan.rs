@@ -16,6 +16,9 @@ use crate::render::{Release, Rendered};
 pub fn run(args: PlanArgs) -> Result<CommandOutcome> {
     let (profile, rendered) = super::load_and_render(&args.profile)?;
     super::print_profile_warnings(&profile);
+    for finding in crate::cost::volume_findings(&profile, &rendered) {
+        eprintln!("warning: {finding}");
+    }
     let diff = if args.diff {
         let helm = detect_helm(&args.helm)?;
         Some(with_runtime(async {

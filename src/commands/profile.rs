@@ -63,13 +63,16 @@ fn validate(files: &[String]) -> Result<CommandOutcome> {
             .map_err(anyhow::Error::from)
             .and_then(|p| {
                 crate::render::render(&p)
-                    .map(|_| p)
+                    .map(|r| (p, r))
                     .map_err(anyhow::Error::from)
             });
         match result {
-            Ok(p) => {
+            Ok((p, rendered)) => {
                 println!("{file}: ok (profile `{}`)", p.stack.name);
                 super::print_profile_warnings(&p);
+                for finding in crate::cost::volume_findings(&p, &rendered) {
+                    eprintln!("warning: {file}: {finding}");
+                }
             }
             Err(e) => {
                 eprintln!("{e:#}");

@@ -36,6 +36,18 @@ pub fn run(args: UpArgs) -> Result<CommandOutcome> {
 
 fn run_up(args: &UpArgs) -> Result<CommandOutcome> {
     let (profile, rendered) = super::load_and_render(&args.profile)?;
+    let findings = crate::cost::volume_findings(&profile, &rendered);
+    for finding in &findings {
+        eprintln!("warning: {finding}");
+    }
+    if !findings.is_empty() && !args.dry_run && !args.accept_data_loss {
+        return Err(UsageError(format!(
+            "refusing to install profile `{}`: {} volume(s) too small for its own `workload:` (above); resize them in the profile, or pass --accept-data-loss to install anyway",
+            profile.stack.name,
+            findings.len()
+        ))
+        .into());
+    }
     let timeout = args.timeout.as_std();
     if args.dry_run {
         let helm = dry_run_helm(&args.helm, args.helm_version)?;

@@ -21,6 +21,7 @@ const BUILTIN_NAME: &str = "built-in pricing catalog (src/cost/catalog.yaml)";
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct Catalog {
     pub storage: StoragePrices,
+    pub compute: ComputePrices,
     pub vendors: Ordered<Vendor>,
     /// Where the catalog came from, for reports.
     #[serde(skip)]
@@ -34,6 +35,16 @@ pub struct StoragePrices {
     pub object_storage: Price,
 }
 
+/// What the stack's pods cost to run: their requests priced per vCPU-hour and GiB-hour, times a
+/// factor for the node capacity requests cannot use.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct ComputePrices {
+    pub vcpu_hour: Price,
+    pub gib_hour: Price,
+    pub node_overhead: Figure,
+}
+
 /// A price with where it comes from.
 #[derive(Clone, Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
@@ -42,7 +53,7 @@ pub struct Price {
     pub description: Option<String>,
     pub price: f64,
     pub source: String,
-    /// The date the source states, as it states it, or `undated`.
+    /// The day the source was read, `YYYY-MM-DD`.
     pub date: String,
 }
 
@@ -63,6 +74,8 @@ pub struct Vendor {
 #[derive(Clone, Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct Figure {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
     pub value: f64,
     pub source: String,
     pub date: String,
@@ -255,6 +268,30 @@ fn check(catalog: &Catalog, root: &Node) -> Vec<Problem> {
         check_number(&mut add, &at, "price", price.price);
         check_provenance(&mut add, &at, &price.source, &price.date);
     }
+    for (key, price) in [
+        ("vcpuHour", &catalog.compute.vcpu_hour),
+        ("gibHour", &catalog.compute.gib_hour),
+    ] {
+        let at = ["compute", key];
+        check_number(&mut add, &at, "price", price.price);
+        check_provenance(&mut add, &at, &price.source, &price.date);
+    }
+    let overhead = &catalog.compute.node_overhead;
+    if !(overhead.value.is_finite() && overhead.value >= 1.0) {
+        add(
+            &["compute", "nodeOverhead", "value"],
+            format!(
+                "expected a factor ≥ 1 (requests cannot use more than the whole node), found {}",
+                overhead.value
+            ),
+        );
+    }
+    check_provenance(
+        &mut add,
+        &["compute", "nodeOverhead"],
+        &overhead.source,
+        &overhead.date,
+    );
     if catalog.vendors.0.is_empty() {
         add(
             &["vendors"],
@@ -350,11 +387,26 @@ fn check_provenance(add: &mut impl FnMut(&[&str], String), at: &[&str], source: 
             ),
         );
     }
-    if date.trim().is_empty() {
+    if !is_iso_date(date) {
         add(
             &[at, &["date"]].concat(),
-            "expected the date the source states (e.g. `2026-05-25`), or `undated`".into(),
+            format!("`{date}` is not a date: expected the day the source was read, as YYYY-MM-DD (e.g. `2026-12-03`)"),
         );
+    }
+}
+
+/// `YYYY-MM-DD` with a plausible month and day.
+fn is_iso_date(s: &str) -> bool {
+    let parts: Vec<&str> = s.split('-').collect();
+    let number = |p: &str, len: usize| {
+        (p.len() == len && p.bytes().all(|b| b.is_ascii_digit())).then(|| p.parse::<u32>().ok())
+    };
+    match parts.as_slice() {
+        [y, m, d] => matches!(
+            (number(y, 4), number(m, 2), number(d, 2)),
+            (Some(Some(_)), Some(Some(1..=12)), Some(Some(1..=31)))
+        ),
+        _ => false,
     }
 }
 
@@ -371,15 +423,18 @@ mod tests {
     #[test]
     fn the_builtin_catalog_loads_with_a_source_for_every_price() {
         let c = Catalog::builtin();
-        assert_eq!(c.storage.block_storage.price, 0.08);
-        assert_eq!(c.storage.object_storage.price, 0.023);
+        assert_eq!(c.storage.block_storage.price, 0.10);
+        assert_eq!(c.storage.object_storage.price, 0.020);
+        assert_eq!(c.compute.node_overhead.value, 1.25);
         let ids: Vec<&str> = c.vendors.0.iter().map(|(k, _)| k.as_str()).collect();
         assert_eq!(ids, ["datadog", "newrelic", "grafana-cloud"]);
         for (_, vendor) in &c.vendors.0 {
             for (id, item) in &vendor.items.0 {
                 assert!(item.source.starts_with("https://"), "{id}");
-                assert!(!item.date.is_empty(), "{id}");
+                assert!(is_iso_date(&item.date), "{id}");
                 assert!(item.price.is_some() != item.unpriced.is_some(), "{id}");
+                // Every item the built-in catalog lists has a list price: no lower bounds.
+                assert!(item.price.is_some(), "{id} is unpriced");
             }
         }
     }
@@ -392,8 +447,12 @@ mod tests {
     }
 
     const MINIMAL: &str = "storage:
-  blockStorage: {price: 0.1, source: https://a.example/b, date: undated}
-  objectStorage: {price: 0.02, source: https://a.example/o, date: undated}
+  blockStorage: {price: 0.1, source: https://a.example/b, date: '2026-12-01'}
+  objectStorage: {price: 0.02, source: https://a.example/o, date: '2026-12-01'}
+compute:
+  vcpuHour: {price: 0.03, source: https://a.example/c, date: '2026-12-01'}
+  gibHour: {price: 0.004, source: https://a.example/c, date: '2026-12-01'}
+  nodeOverhead: {value: 1.2, source: https://a.example/n, date: '2026-12-01'}
 vendors:
   acme:
     name: Acme
@@ -414,7 +473,7 @@ vendors:
         let text = MINIMAL.replace("price: 5,", "price: -5,");
         let err = error(&text);
         assert!(
-            err.starts_with("prices.yaml:9:"),
+            err.starts_with("prices.yaml:13:"),
             "position of the item: {err}"
         );
         assert!(err.contains("expected a number ≥ 0, found -5"), "{err}");
@@ -431,10 +490,38 @@ vendors:
     #[test]
     fn unknown_keys_and_quantities_are_refused_with_positions() {
         let err = error(&MINIMAL.replace("quantity: hosts", "quantity: cores"));
-        assert!(err.starts_with("prices.yaml:9:"), "{err}");
+        assert!(err.starts_with("prices.yaml:13:"), "{err}");
         assert!(err.contains("cores"), "{err}");
         let err = error(&MINIMAL.replace("plan: Basic", "plan: Basic\n    plann: x"));
         assert!(err.contains("plann"), "{err}");
+    }
+
+    #[test]
+    fn a_price_without_a_date_read_is_refused_at_its_position() {
+        // Undated, or a date in words: refused at the item's `date`.
+        let err = error(&MINIMAL.replace("date: '2026-01-01'", "date: undated"));
+        assert!(err.starts_with("prices.yaml:13:"), "{err}");
+        assert!(err.contains("vendors.acme.items.hosts.date"), "{err}");
+        assert!(err.contains("YYYY-MM-DD"), "{err}");
+        let err = error(&MINIMAL.replace(
+            "vcpuHour: {price: 0.03, source: https://a.example/c, date: '2026-12-01'}",
+            "vcpuHour: {price: 0.03, source: https://a.example/c, date: 'as of September'}",
+        ));
+        assert!(err.starts_with("prices.yaml:6:"), "{err}");
+        assert!(err.contains("compute.vcpuHour.date"), "{err}");
+        // Missing entirely: the schema names the key and the position.
+        let err = error(&MINIMAL.replace(", date: '2026-01-01'", ""));
+        assert!(err.contains("prices.yaml:13:"), "{err}");
+        assert!(err.contains("date"), "{err}");
+        let err = error(&MINIMAL.replace("source: https://a.example/p, ", ""));
+        assert!(err.contains("prices.yaml:13:"), "{err}");
+        assert!(err.contains("source"), "{err}");
+    }
+
+    #[test]
+    fn a_node_overhead_below_one_is_refused() {
+        let err = error(&MINIMAL.replace("value: 1.2", "value: 0.5"));
+        assert!(err.contains("compute.nodeOverhead.value"), "{err}");
     }
 
     #[test]

@@ -1,5 +1,8 @@
-//! `--chart FILE`: a bar chart of monthly costs, SVG or PNG by the file's extension. Each bar is
-//! stacked by what it is made of (components for self-hosted, bill lines for vendors).
+//! `--chart FILE`: monthly costs, SVG or PNG by the file's extension. One estimate is a bar chart,
+//! each bar stacked by cost category (self-hosted: each component's storage, compute and, when the
+//! profile sets it, operations; vendors: their bill lines), one colour per category across every
+//! bar, named in the legend. A `--scale` sweep is a line chart, one line per option (self-hosted
+//! and every vendor), on log axes when the values span a decade or more.
 //!
 //! Text needs a font in PNG (and for layout in SVG): the Go font (Go-Regular.ttf, BSD-3-Clause,
 //! `fonts/LICENSE`) is embedded, so the chart looks the same on every machine.
@@ -11,11 +14,15 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
+use super::catalog::Quantity;
 use super::report::usd;
+use super::scale::{Point, Sweep};
 use super::Estimate;
 
 const FONT: &[u8] = include_bytes!("fonts/Go-Regular.ttf");
 const SIZE: (u32, u32) = (1100, 620);
+/// The legend's column on the right.
+const LEGEND_WIDTH: u32 = 250;
 
 /// The file kinds `--chart` writes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -49,12 +56,86 @@ pub enum ChartError {
     },
 }
 
-/// One bar: its label, the parts it stacks and the text above it.
+/// One bar: its label, the parts it stacks (by category) and the text above it.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Bar {
     pub label: String,
-    pub segments: Vec<(String, f64)>,
+    pub segments: Vec<(Category, f64)>,
     pub total: String,
+}
+
+/// What a part of a bill pays for; one colour each, the same on every bar.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Category {
+    Storage,
+    Compute,
+    Operations,
+    PerHost,
+    Metrics,
+    Logs,
+    Traces,
+    DataIngest,
+    Users,
+    PlatformFee,
+}
+
+impl Category {
+    pub const ALL: [Category; 10] = [
+        Category::Storage,
+        Category::Compute,
+        Category::Operations,
+        Category::PerHost,
+        Category::Metrics,
+        Category::Logs,
+        Category::Traces,
+        Category::DataIngest,
+        Category::Users,
+        Category::PlatformFee,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Category::Storage => "storage (volumes, buckets)",
+            Category::Compute => "compute (pod requests)",
+            Category::Operations => "operations (people)",
+            Category::PerHost => "per host (infrastructure, APM)",
+            Category::Metrics => "metrics (series)",
+            Category::Logs => "logs (ingest, indexing, retention)",
+            Category::Traces => "traces (spans, retention)",
+            Category::DataIngest => "data ingest (all signals)",
+            Category::Users => "users (seats)",
+            Category::PlatformFee => "platform fee",
+        }
+    }
+
+    /// Distinct colours, each dark enough for white text.
+    fn color(self) -> RGBColor {
+        match self {
+            Category::Storage => RGBColor(31, 119, 180),
+            Category::Compute => RGBColor(0, 128, 128),
+            Category::Operations => RGBColor(140, 86, 75),
+            Category::PerHost => RGBColor(255, 127, 14),
+            Category::Metrics => RGBColor(44, 160, 44),
+            Category::Logs => RGBColor(148, 103, 189),
+            Category::Traces => RGBColor(214, 39, 40),
+            Category::DataIngest => RGBColor(188, 189, 34),
+            Category::Users => RGBColor(227, 119, 194),
+            Category::PlatformFee => RGBColor(127, 127, 127),
+        }
+    }
+
+    /// The category of a vendor bill line, by what it bills.
+    pub fn of(kind: Quantity) -> Category {
+        match kind {
+            Quantity::Month => Category::PlatformFee,
+            Quantity::Hosts => Category::PerHost,
+            Quantity::Users => Category::Users,
+            Quantity::ActiveSeries | Quantity::MetricGb => Category::Metrics,
+            Quantity::LogGb | Quantity::LogEvents => Category::Logs,
+            Quantity::TraceGb => Category::Traces,
+            Quantity::IngestGb => Category::DataIngest,
+        }
+    }
 }
 
 /// The bars of an estimate: self-hosted as profiled, at the recommended sizes when that differs,
@@ -62,32 +143,30 @@ pub struct Bar {
 pub fn bars(e: &Estimate) -> Vec<Bar> {
     let mut bars = vec![Bar {
         label: "self-hosted (profile)".into(),
-        segments: e
-            .components
-            .iter()
-            .map(|c| (c.sizing.component.to_string(), c.monthly_usd))
-            .collect(),
+        segments: self_hosted_segments(e, e.storage_monthly_usd),
         total: usd(e.self_hosted_monthly_usd),
     }];
     if (e.self_hosted_recommended_monthly_usd - e.self_hosted_monthly_usd).abs() >= 0.005 {
         bars.push(Bar {
             label: "self-hosted (recommended)".into(),
-            segments: e
-                .components
-                .iter()
-                .map(|c| (c.sizing.component.to_string(), c.recommended_monthly_usd))
-                .collect(),
+            segments: self_hosted_segments(e, e.storage_recommended_monthly_usd),
             total: usd(e.self_hosted_recommended_monthly_usd),
         });
     }
     for v in &e.comparison {
+        let mut segments: Vec<(Category, f64)> = Vec::new();
+        for l in &v.lines {
+            let Some(x) = l.usd else { continue };
+            let c = Category::of(l.kind);
+            match segments.iter_mut().find(|(k, _)| *k == c) {
+                Some((_, sum)) => *sum += x,
+                None => segments.push((c, x)),
+            }
+        }
+        segments.sort_by_key(|(c, _)| *c);
         bars.push(Bar {
             label: v.name.clone(),
-            segments: v
-                .lines
-                .iter()
-                .filter_map(|l| l.usd.map(|x| (l.item.clone(), x)))
-                .collect(),
+            segments,
             total: if v.incomplete {
                 format!("≥ {}", usd(v.monthly_usd))
             } else {
@@ -101,6 +180,18 @@ pub fn bars(e: &Estimate) -> Vec<Bar> {
     bars
 }
 
+/// Storage (volumes and buckets), compute, and operations when the profile sets it.
+fn self_hosted_segments(e: &Estimate, storage: f64) -> Vec<(Category, f64)> {
+    let mut segments = vec![
+        (Category::Storage, storage),
+        (Category::Compute, e.compute.monthly_usd),
+    ];
+    if let Some(o) = e.operations {
+        segments.push((Category::Operations, o.monthly_usd));
+    }
+    segments
+}
+
 fn register_font() {
     static ONCE: Once = Once::new();
     ONCE.call_once(|| {
@@ -110,14 +201,116 @@ fn register_font() {
     });
 }
 
-/// Draws the chart and writes it to `path` (through a temporary file in the same directory, so
-/// a failure never leaves half a chart behind).
+/// Draws the bar chart of one estimate and writes it to `path` (through a temporary file in the
+/// same directory, so a failure never leaves half a chart behind).
 pub fn write(e: &Estimate, path: &Path) -> Result<(), ChartError> {
+    let bars = bars(e);
+    let title = format!("Monthly cost, profile {}", e.profile);
+    let footnote = format!(
+        "self-hosted: storage + compute (requests × {} h × node overhead {}){}; vendors: list prices from the pricing catalog",
+        super::compare::HOURS_PER_MONTH,
+        e.compute.node_overhead.value,
+        if e.operations.is_some() {
+            " + operations"
+        } else {
+            ", people not counted"
+        },
+    );
+    write_with(
+        path,
+        &Drawing::Bars {
+            title: &title,
+            bars: &bars,
+            footnote: &footnote,
+        },
+    )
+}
+
+/// Draws a `--scale` sweep as lines (one per option) and writes it to `path`.
+pub fn write_sweep(
+    profile: &str,
+    sweep: &Sweep,
+    points: &[(Point, Estimate)],
+    path: &Path,
+) -> Result<(), ChartError> {
+    let series = sweep_series(points);
+    let title = format!(
+        "Monthly cost by workload.{}, profile {profile}",
+        sweep.field
+    );
+    write_with(
+        path,
+        &Drawing::Lines {
+            title: &title,
+            field: sweep.field,
+            series: &series,
+        },
+    )
+}
+
+/// One line of a sweep chart: its name and (x, USD) points.
+pub type Series = (String, Vec<(f64, f64)>);
+
+/// Self-hosted first, then every vendor, in catalog order.
+pub fn sweep_series(points: &[(Point, Estimate)]) -> Vec<Series> {
+    let mut series: Vec<Series> = vec![(
+        "self-hosted".to_string(),
+        points
+            .iter()
+            .map(|(p, e)| (p.value, super::scale::self_hosted(e)))
+            .collect(),
+    )];
+    if let Some((_, first)) = points.first() {
+        for v in &first.comparison {
+            series.push((
+                v.name.clone(),
+                points
+                    .iter()
+                    .filter_map(|(p, e)| {
+                        e.comparison
+                            .iter()
+                            .find(|w| w.vendor == v.vendor)
+                            .map(|w| (p.value, w.monthly_usd))
+                    })
+                    .collect(),
+            ));
+        }
+    }
+    series
+}
+
+enum Drawing<'a> {
+    Bars {
+        title: &'a str,
+        bars: &'a [Bar],
+        footnote: &'a str,
+    },
+    Lines {
+        title: &'a str,
+        field: &'a str,
+        series: &'a [Series],
+    },
+}
+
+fn draw<DB: DrawingBackend>(root: DrawingArea<DB, Shift>, d: &Drawing) -> Result<(), ChartError> {
+    match d {
+        Drawing::Bars {
+            title,
+            bars,
+            footnote,
+        } => draw_bars(root, title, bars, footnote),
+        Drawing::Lines {
+            title,
+            field,
+            series,
+        } => draw_lines(root, title, field, series),
+    }
+}
+
+fn write_with(path: &Path, d: &Drawing) -> Result<(), ChartError> {
     let format = ChartFormat::for_path(path)
         .ok_or_else(|| ChartError::Format(path.display().to_string()))?;
     register_font();
-    let bars = bars(e);
-    let title = format!("Monthly cost, profile {}", e.profile);
     let dir = path
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
@@ -139,8 +332,7 @@ pub fn write(e: &Estimate, path: &Path) -> Result<(), ChartError> {
             let mut svg = String::new();
             draw(
                 SVGBackend::with_string(&mut svg, SIZE).into_drawing_area(),
-                &title,
-                &bars,
+                d,
             )
             .and_then(|()| std::fs::write(&tmp, svg).map_err(write_err))
         }
@@ -149,13 +341,7 @@ pub fn write(e: &Estimate, path: &Path) -> Result<(), ChartError> {
         // first, so that failure reads as it does for SVG.
         ChartFormat::Png => std::fs::File::create(&tmp)
             .map_err(write_err)
-            .and_then(|_| {
-                draw(
-                    BitMapBackend::new(&tmp, SIZE).into_drawing_area(),
-                    &title,
-                    &bars,
-                )
-            }),
+            .and_then(|_| draw(BitMapBackend::new(&tmp, SIZE).into_drawing_area(), d)),
     };
     if let Err(e) = drawn {
         let _ = std::fs::remove_file(&tmp);
@@ -172,8 +358,7 @@ fn whole_dollars(x: f64) -> String {
     usd(x.round()).trim_end_matches(".00").to_string()
 }
 
-/// One per cost category (the built-in catalog and components have 12 today); white text
-/// reads on each.
+/// One per line of a sweep chart (self-hosted and every vendor).
 const COLORS: [RGBColor; 16] = [
     RGBColor(31, 119, 180),
     RGBColor(255, 127, 14),
@@ -193,16 +378,13 @@ const COLORS: [RGBColor; 16] = [
     RGBColor(205, 92, 0),
 ];
 
-/// Every segment name of the bars, in order of first appearance: one colour per cost category,
-/// the same across vendors (`logs` is one colour on every bar).
-pub fn categories(bars: &[Bar]) -> Vec<String> {
-    let mut out: Vec<String> = Vec::new();
-    for (name, _) in bars.iter().flat_map(|b| &b.segments) {
-        if !out.contains(name) {
-            out.push(name.clone());
-        }
-    }
-    out
+/// The categories some bar uses, in one order: the legend, one colour each, the same across
+/// bars (logs are one colour on every bar).
+pub fn categories(bars: &[Bar]) -> Vec<Category> {
+    Category::ALL
+        .into_iter()
+        .filter(|c| bars.iter().any(|b| b.segments.iter().any(|(k, _)| k == c)))
+        .collect()
 }
 
 /// The bars' axis: logarithmic, because the self-hosted storage bill is two or three orders of
@@ -223,23 +405,20 @@ fn axis(bars: &[Bar]) -> (f64, f64) {
     (bottom, top.max(bottom * 10.0))
 }
 
-fn draw<DB: DrawingBackend>(
+fn draw_bars<DB: DrawingBackend>(
     root: DrawingArea<DB, Shift>,
     title: &str,
     bars: &[Bar],
+    footnote: &str,
 ) -> Result<(), ChartError> {
     let err =
         |e: plotters::drawing::DrawingAreaErrorKind<DB::ErrorType>| ChartError::Draw(e.to_string());
     root.fill(&WHITE).map_err(err)?;
     let categories = categories(bars);
-    let color_of = |name: &str| {
-        let k = categories.iter().position(|c| c == name).unwrap_or(0);
-        COLORS[k % COLORS.len()]
-    };
     let (bottom, top) = axis(bars);
     let n = bars.len().max(1) as f64;
     // The legend takes a column on the right: one row per category.
-    let (plot, legend) = root.split_horizontally(SIZE.0 - 200);
+    let (plot, legend) = root.split_horizontally(SIZE.0 - LEGEND_WIDTH);
     let mut chart = ChartBuilder::on(&plot)
         .caption(title, ("sans-serif", 24))
         .margin(20)
@@ -267,14 +446,14 @@ fn draw<DB: DrawingBackend>(
     for (i, bar) in bars.iter().enumerate() {
         let (x0, x1) = (i as f64 + 0.15, i as f64 + 0.85);
         let mut y = 0f64;
-        for (name, value) in &bar.segments {
+        for (category, value) in &bar.segments {
             // Stacked in dollars from the axis' floor: on a log axis the lower parts look
             // taller than their share, so each part's figure is written in it when it fits.
             let (from, to) = (y.max(bottom), (y + value).max(bottom));
             chart
                 .draw_series(std::iter::once(Rectangle::new(
                     [(x0, from), (x1, to)],
-                    color_of(name).filled(),
+                    category.color().filled(),
                 )))
                 .map_err(err)?;
             // Name the part inside it when it is tall and wide enough to read.
@@ -316,28 +495,158 @@ fn draw<DB: DrawingBackend>(
     }
     let legend_text = TextStyle::from(("sans-serif", 13).into_font());
     legend
-        .draw(&Text::new("cost category", (10, 60), legend_text.clone()))
+        .draw(&Text::new("cost categories", (10, 60), legend_text.clone()))
         .map_err(err)?;
-    for (k, name) in categories.iter().enumerate() {
+    for (k, category) in categories.iter().enumerate() {
         let y = 84 + 22 * k as i32;
         legend
             .draw(&Rectangle::new(
                 [(10, y), (24, y + 14)],
-                color_of(name).filled(),
+                category.color().filled(),
             ))
             .map_err(err)?;
         legend
-            .draw(&Text::new(name.clone(), (32, y), legend_text.clone()))
+            .draw(&Text::new(category.name(), (32, y), legend_text.clone()))
             .map_err(err)?;
     }
-    let footnote = "self-hosted: storage only (volumes and buckets); vendors: list prices from the pricing catalog";
-    root.draw(&Text::new(
-        footnote,
-        (20, SIZE.1 as i32 - 18),
-        TextStyle::from(("sans-serif", 12).into_font()).color(&RGBColor(90, 90, 90)),
-    ))
-    .map_err(err)?;
+    draw_footnote(&root, footnote)?;
     root.present().map_err(err)?;
+    Ok(())
+}
+
+/// Roughly how wide text is drawn in the embedded font (an average glyph is ~0.55 em).
+fn text_width(text: &str, size: u32) -> i32 {
+    (text.chars().count() as f64 * size as f64 * 0.55).ceil() as i32
+}
+
+fn draw_err<E: std::error::Error + Send + Sync>(
+    e: plotters::drawing::DrawingAreaErrorKind<E>,
+) -> ChartError {
+    ChartError::Draw(e.to_string())
+}
+
+/// A grey line at the bottom, shrunk to fit the canvas.
+fn draw_footnote<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    text: &str,
+) -> Result<(), ChartError> {
+    let mut size = 12;
+    while size > 8 && text_width(text, size) > SIZE.0 as i32 - 40 {
+        size -= 1;
+    }
+    root.draw(&Text::new(
+        text.to_string(),
+        (20, SIZE.1 as i32 - 18),
+        TextStyle::from(("sans-serif", size).into_font()).color(&RGBColor(90, 90, 90)),
+    ))
+    .map_err(draw_err)
+}
+
+/// One line per option; log axes when the values span ten times or more (the x axis from the
+/// swept values, the y axis from the bills, which span orders of magnitude between self-hosted
+/// and per-host vendor prices).
+fn draw_lines<DB: DrawingBackend>(
+    root: DrawingArea<DB, Shift>,
+    title: &str,
+    field: &str,
+    series: &[Series],
+) -> Result<(), ChartError> {
+    root.fill(&WHITE).map_err(draw_err)?;
+    let xs = series.iter().flat_map(|(_, p)| p.iter().map(|(x, _)| *x));
+    let ys = series.iter().flat_map(|(_, p)| p.iter().map(|(_, y)| *y));
+    let (x_min, x_max) = xs.fold((f64::MAX, f64::MIN), |(a, b), x| (a.min(x), b.max(x)));
+    let (y_min, y_max) = ys.fold((f64::MAX, f64::MIN), |(a, b), y| (a.min(y), b.max(y)));
+    if !(x_min.is_finite() && x_max.is_finite() && y_min.is_finite() && y_max.is_finite()) {
+        return Err(ChartError::Draw("no points to draw".into()));
+    }
+    let (plot, legend) = root.split_horizontally(SIZE.0 - LEGEND_WIDTH);
+    let log_x = x_min > 0.0 && x_max / x_min >= 10.0;
+    let log_y = y_min > 0.0 && y_max / y_min >= 10.0;
+    let x_range = if x_max > x_min {
+        x_min..x_max
+    } else {
+        x_min - 1.0..x_max + 1.0
+    };
+    let y_range = if log_y {
+        y_min / 1.5..y_max * 1.5
+    } else {
+        0.0..(y_max * 1.15).max(1.0)
+    };
+    let x_desc = format!(
+        "workload.{field}{}",
+        if log_x { " (log scale)" } else { "" }
+    );
+    let y_desc = format!("USD per month{}", if log_y { " (log scale)" } else { "" });
+    let mut builder = ChartBuilder::on(&plot);
+    builder
+        .caption(title, ("sans-serif", 22))
+        .margin(20)
+        .margin_bottom(30)
+        .x_label_area_size(50)
+        .y_label_area_size(100);
+    macro_rules! plot_lines {
+        ($chart:expr) => {{
+            let mut chart = $chart;
+            chart
+                .configure_mesh()
+                .x_desc(x_desc.as_str())
+                .y_desc(y_desc.as_str())
+                .y_label_formatter(&|y| whole_dollars(*y))
+                .x_label_formatter(&|x| super::report::count(*x))
+                .label_style(("sans-serif", 13))
+                .light_line_style(RGBColor(235, 235, 235))
+                .draw()
+                .map_err(draw_err)?;
+            for (k, (_, points)) in series.iter().enumerate() {
+                let color = COLORS[k % COLORS.len()];
+                chart
+                    .draw_series(LineSeries::new(
+                        points.iter().copied(),
+                        color.stroke_width(3),
+                    ))
+                    .map_err(draw_err)?;
+                chart
+                    .draw_series(points.iter().map(|&p| Circle::new(p, 4, color.filled())))
+                    .map_err(draw_err)?;
+            }
+        }};
+    }
+    match (log_x, log_y) {
+        (true, true) => plot_lines!(builder
+            .build_cartesian_2d(x_range.log_scale(), y_range.log_scale())
+            .map_err(draw_err)?),
+        (true, false) => plot_lines!(builder
+            .build_cartesian_2d(x_range.log_scale(), y_range)
+            .map_err(draw_err)?),
+        (false, true) => plot_lines!(builder
+            .build_cartesian_2d(x_range, y_range.log_scale())
+            .map_err(draw_err)?),
+        (false, false) => plot_lines!(builder
+            .build_cartesian_2d(x_range, y_range)
+            .map_err(draw_err)?),
+    }
+    let legend_text = TextStyle::from(("sans-serif", 13).into_font());
+    legend
+        .draw(&Text::new("options", (10, 60), legend_text.clone()))
+        .map_err(draw_err)?;
+    for (k, (name, _)) in series.iter().enumerate() {
+        let y = 84 + 22 * k as i32;
+        let color = COLORS[k % COLORS.len()];
+        legend
+            .draw(&PathElement::new(
+                vec![(10, y + 7), (34, y + 7)],
+                color.stroke_width(3),
+            ))
+            .map_err(draw_err)?;
+        legend
+            .draw(&Text::new(name.clone(), (42, y), legend_text.clone()))
+            .map_err(draw_err)?;
+    }
+    draw_footnote(
+        &root,
+        "self-hosted: storage at the recommended volume sizes + compute (+ operations when set); vendors: list prices from the pricing catalog",
+    )?;
+    root.present().map_err(draw_err)?;
     Ok(())
 }
 
@@ -345,29 +654,59 @@ fn draw<DB: DrawingBackend>(
 mod tests {
     use super::*;
 
-    fn production_bars() -> Vec<Bar> {
+    fn production() -> Estimate {
         let profile = crate::profile::load("production").unwrap();
         let rendered = crate::render::render(&profile).unwrap();
         let catalog = crate::cost::catalog::Catalog::builtin();
-        bars(&crate::cost::estimate(&profile, &rendered, &catalog).unwrap())
+        crate::cost::estimate(&profile, &rendered, &catalog).unwrap()
     }
 
     #[test]
     fn one_colour_per_category_across_every_bar() {
-        let bars = production_bars();
+        let bars = bars(&production());
         let categories = categories(&bars);
-        // Every part of every bar has a category, and no two categories share a colour.
-        for (name, _) in bars.iter().flat_map(|b| &b.segments) {
-            assert!(categories.contains(name), "{name}");
+        for (category, _) in bars.iter().flat_map(|b| &b.segments) {
+            assert!(categories.contains(category), "{category:?}");
         }
-        assert!(categories.len() <= COLORS.len(), "{categories:?}");
-        let logs = categories.iter().filter(|c| c.as_str() == "logs").count();
-        assert_eq!(logs, 1, "self-hosted and vendor logs are one category");
+        let colours: std::collections::BTreeSet<_> = Category::ALL
+            .iter()
+            .map(|c| {
+                let RGBColor(r, g, b) = c.color();
+                (r, g, b)
+            })
+            .collect();
+        assert_eq!(
+            colours.len(),
+            Category::ALL.len(),
+            "two categories share a colour"
+        );
+        // Datadog's ingest and indexing lines are one `logs` part, the same category as
+        // Grafana Cloud's logs.
+        let datadog = bars.iter().find(|b| b.label == "Datadog").unwrap();
+        let logs = datadog
+            .segments
+            .iter()
+            .filter(|(c, _)| *c == Category::Logs)
+            .count();
+        assert_eq!(logs, 1, "{:?}", datadog.segments);
+    }
+
+    #[test]
+    fn the_self_hosted_bar_stacks_storage_and_compute_to_its_total() {
+        let e = production();
+        let bars = bars(&e);
+        let own = &bars[0];
+        assert_eq!(own.label, "self-hosted (profile)");
+        let parts: Vec<Category> = own.segments.iter().map(|(c, _)| *c).collect();
+        assert_eq!(parts, [Category::Storage, Category::Compute]);
+        let sum: f64 = own.segments.iter().map(|(_, x)| x).sum();
+        assert!((sum - e.self_hosted_monthly_usd).abs() < 0.01, "{sum}");
+        assert!(e.compute.monthly_usd > 0.0);
     }
 
     #[test]
     fn the_log_axis_shows_the_smallest_bar_and_the_tallest() {
-        let bars = production_bars();
+        let bars = bars(&production());
         let totals: Vec<f64> = bars
             .iter()
             .map(|b| b.segments.iter().map(|(_, x)| x).sum())
@@ -375,11 +714,32 @@ mod tests {
         let (bottom, top) = axis(&bars);
         let smallest = totals.iter().cloned().fold(f64::INFINITY, f64::min);
         let tallest = totals.iter().cloned().fold(0.0, f64::max);
-        // The self-hosted bar ($17) rises at least a decade above the floor; the totals fit.
+        // The smallest bar rises at least a decade above the floor; the totals fit.
         assert!(
             smallest / bottom >= 10.0,
             "{smallest} over a floor of {bottom}"
         );
         assert!(top > tallest * 2.0, "{top} vs {tallest}");
+    }
+
+    #[test]
+    fn a_sweep_has_one_series_per_option_with_a_point_per_size() {
+        let profile = crate::profile::load("production").unwrap();
+        let catalog = crate::cost::catalog::Catalog::builtin();
+        let sweep = crate::cost::scale::parse("hosts=15,50,150").unwrap();
+        let points = crate::cost::scale::sweep(&profile, &catalog, &sweep).unwrap();
+        let series = sweep_series(&points);
+        let names: Vec<&str> = series.iter().map(|(n, _)| n.as_str()).collect();
+        assert_eq!(
+            names,
+            ["self-hosted", "Datadog", "New Relic", "Grafana Cloud"]
+        );
+        for (name, line) in &series {
+            let xs: Vec<f64> = line.iter().map(|(x, _)| *x).collect();
+            assert_eq!(xs, [15.0, 50.0, 150.0], "{name}");
+        }
+        // Datadog bills per host: its line rises with the hosts.
+        let datadog = &series[1].1;
+        assert!(datadog[0].1 < datadog[1].1 && datadog[1].1 < datadog[2].1);
     }
 }

@@ -88,6 +88,9 @@ pub struct Line {
     pub unit: &'static str,
     #[serde(skip)]
     pub unit_singular: &'static str,
+    /// What the item bills (for grouping lines into categories).
+    #[serde(skip)]
+    pub kind: Quantity,
     pub included: f64,
     pub billable: f64,
     /// USD per `per` units.
@@ -167,6 +170,7 @@ fn line(item_id: &str, item: &Item, vendor: &Vendor, usage: &Usage) -> Line {
         quantity,
         unit: item.quantity.unit(),
         unit_singular: item.quantity.singular(),
+        kind: item.quantity,
         included,
         billable,
         price: item.price,

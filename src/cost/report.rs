@@ -83,10 +83,7 @@ fn breakdown_text(v: &super::compare::VendorCost) -> String {
 }
 
 fn price_text(name: &str, p: &PriceUsed) -> String {
-    let mut s = format!(
-        "{name} ${}/GiB-month from the {}",
-        p.usd_per_gib_month, p.from
-    );
+    let mut s = format!("{name} ${}/{} from the {}", p.price, p.unit, p.from);
     if p.from == "catalog" {
         s.push_str(&format!(": {} ({}, {})", p.description, p.source, p.date));
     } else {
@@ -152,7 +149,8 @@ pub fn json(e: &Estimate) -> Value {
         .collect();
     let price = |p: &PriceUsed| {
         json!({
-            "usd_per_gib_month": p.usd_per_gib_month,
+            "usd": p.price,
+            "per": p.unit,
             "from": p.from,
             "description": p.description,
             "source": p.source,
@@ -164,6 +162,29 @@ pub fn json(e: &Estimate) -> Value {
         "components": components,
         "self_hosted_monthly_usd": round(e.self_hosted_monthly_usd, 2),
         "self_hosted_recommended_monthly_usd": round(e.self_hosted_recommended_monthly_usd, 2),
+        "self_hosted": {
+            "storage_usd": round(e.storage_monthly_usd, 2),
+            "storage_recommended_usd": round(e.storage_recommended_monthly_usd, 2),
+            "compute_usd": round(e.compute.monthly_usd, 2),
+            "operations_usd": e.operations.map(|o| round(o.monthly_usd, 2)),
+        },
+        "compute": {
+            "cpu_cores": round(e.compute.inventory.cpu_cores(), 3),
+            "memory_gib": round(e.compute.inventory.memory_gib(), 3),
+            "hours_per_month": super::compare::HOURS_PER_MONTH,
+            "node_overhead": e.compute.node_overhead.value,
+            "node_overhead_reason": e.compute.node_overhead.description,
+            "node_overhead_source": e.compute.node_overhead.source,
+            "monthly_usd": round(e.compute.monthly_usd, 2),
+            "pods": e.compute.inventory.pods,
+            "unreviewed_releases": e.compute.inventory.unreviewed,
+            "chart_defaults_read": e.compute.inventory.defaults_read,
+        },
+        "operations": e.operations.map(|o| json!({
+            "hours_per_month": o.hours_per_month,
+            "hourly_rate": o.hourly_rate,
+            "monthly_usd": round(o.monthly_usd, 2),
+        })),
         "comparison": comparison,
         "usage_per_month": {
             "hosts": e.usage.hosts,
@@ -177,6 +198,8 @@ pub fn json(e: &Estimate) -> Value {
         "prices": {
             "block_storage": price(&e.block_storage),
             "object_storage": price(&e.object_storage),
+            "vcpu_hour": price(&e.compute.vcpu_hour),
+            "gib_hour": price(&e.compute.gib_hour),
             "catalog": e.catalog,
         },
         "warnings": e.warnings,
@@ -222,17 +245,42 @@ pub fn table(e: &Estimate, bold: bool) -> String {
             usd(c.recommended_monthly_usd),
         ]);
     }
-    t.row([
-        "self-hosted storage".to_string(),
-        String::new(),
-        String::new(),
-        String::new(),
-        String::new(),
-        String::new(),
-        usd(e.self_hosted_monthly_usd),
-        usd(e.self_hosted_recommended_monthly_usd),
-    ]);
+    let total_row = |t: &mut Table, name: &str, a: f64, b: f64| {
+        t.row([
+            name.to_string(),
+            String::new(),
+            String::new(),
+            String::new(),
+            String::new(),
+            String::new(),
+            usd(a),
+            usd(b),
+        ])
+    };
+    total_row(
+        &mut t,
+        "storage",
+        e.storage_monthly_usd,
+        e.storage_recommended_monthly_usd,
+    );
+    total_row(
+        &mut t,
+        "compute",
+        e.compute.monthly_usd,
+        e.compute.monthly_usd,
+    );
+    if let Some(o) = e.operations {
+        total_row(&mut t, "operations", o.monthly_usd, o.monthly_usd);
+    }
+    total_row(
+        &mut t,
+        "self-hosted total",
+        e.self_hosted_monthly_usd,
+        e.self_hosted_recommended_monthly_usd,
+    );
     out.push_str(&t.render(bold));
+    out.push('\n');
+    out.push_str(&compute_table(e, bold));
     out.push('\n');
     let mut v = Table::new(["VENDOR", "PLAN", "USD/MONTH", "BREAKDOWN"]);
     for vendor in &e.comparison {
@@ -250,6 +298,15 @@ pub fn table(e: &Estimate, bold: bool) -> String {
             out.push_str(&format!("  {}: {f}\n", c.sizing.component));
         }
     }
+    out.push_str(&format!("  compute: {}\n", compute_formula(e)));
+    if let Some(o) = e.operations {
+        out.push_str(&format!(
+            "  operations: {} h/month × ${}/h = {}\n",
+            o.hours_per_month,
+            o.hourly_rate,
+            usd(o.monthly_usd)
+        ));
+    }
     out.push_str("prices:\n");
     out.push_str(&format!(
         "  {}\n",
@@ -259,12 +316,70 @@ pub fn table(e: &Estimate, bold: bool) -> String {
         "  {}\n",
         price_text("object storage", &e.object_storage)
     ));
+    out.push_str(&format!("  {}\n", price_text("CPU", &e.compute.vcpu_hour)));
+    out.push_str(&format!(
+        "  {}\n",
+        price_text("memory", &e.compute.gib_hour)
+    ));
     out.push_str(&format!("  vendors: {}\n", e.catalog));
     out.push_str("notes:\n");
     for n in &e.notes {
         out.push_str(&format!("  {n}\n"));
     }
     out
+}
+
+/// The pods by release: copies, requests per copy, where the requests come from.
+fn compute_table(e: &Estimate, bold: bool) -> String {
+    let mut t = Table::new(["RELEASE", "POD", "COPIES", "CPU", "MEMORY", "REQUESTS FROM"]);
+    for p in &e.compute.inventory.pods {
+        let from = if p.without_requests.is_empty() {
+            p.from.to_string()
+        } else if p.cpu_cores == 0.0 && p.memory_gib == 0.0 {
+            "none (chart default: no requests)".to_string()
+        } else {
+            format!("{}; none for {}", p.from, p.without_requests.join(", "))
+        };
+        t.row([
+            p.release.clone(),
+            p.pod.clone(),
+            format!("{} {}", p.copies, p.per),
+            format!("{:.2}", p.cpu_cores),
+            format!("{:.2} GiB", p.memory_gib),
+            from,
+        ]);
+    }
+    t.row([
+        "compute".to_string(),
+        String::new(),
+        String::new(),
+        format!("{:.2}", e.compute.inventory.cpu_cores()),
+        format!("{:.2} GiB", e.compute.inventory.memory_gib()),
+        usd(e.compute.monthly_usd),
+    ]);
+    t.render(bold)
+}
+
+/// The compute line's arithmetic, with its numbers.
+fn compute_formula(e: &Estimate) -> String {
+    let c = &e.compute;
+    let unrequested = c
+        .inventory
+        .pods
+        .iter()
+        .filter(|p| p.cpu_cores == 0.0 && p.memory_gib == 0.0)
+        .count();
+    format!(
+        "({:.2} vCPU × ${}/vCPU-hour + {:.2} GiB × ${}/GiB-hour) × {} h × node overhead {} = {}; {} pod kind(s) request nothing and count as zero",
+        c.inventory.cpu_cores(),
+        c.vcpu_hour.price,
+        c.inventory.memory_gib(),
+        c.gib_hour.price,
+        super::compare::HOURS_PER_MONTH,
+        c.node_overhead.value,
+        usd(c.monthly_usd),
+        unrequested,
+    )
 }
 
 fn csv_field(s: &str) -> String {
@@ -312,6 +427,34 @@ pub fn csv(e: &Estimate) -> String {
             format!("{:.2}", c.recommended_monthly_usd),
             blank(),
         ]);
+    }
+    let line = |kind: &str, a: f64, b: f64| -> [String; 11] {
+        [
+            kind.into(),
+            "self-hosted".into(),
+            blank(),
+            blank(),
+            blank(),
+            blank(),
+            blank(),
+            blank(),
+            format!("{a:.2}"),
+            format!("{b:.2}"),
+            blank(),
+        ]
+    };
+    row(line(
+        "storage",
+        e.storage_monthly_usd,
+        e.storage_recommended_monthly_usd,
+    ));
+    row(line(
+        "compute",
+        e.compute.monthly_usd,
+        e.compute.monthly_usd,
+    ));
+    if let Some(o) = e.operations {
+        row(line("operations", o.monthly_usd, o.monthly_usd));
     }
     row([
         "total".into(),
@@ -394,7 +537,21 @@ pub fn markdown(e: &Estimate) -> String {
         ));
     }
     out.push_str(&format!(
-        "| **self-hosted storage** | | | | | | **{}** | **{}** |\n\n## Compared with commercial APM\n\n| vendor | plan | USD/month | breakdown |\n|---|---|---:|---|\n",
+        "| **storage** | | | | | | **{}** | **{}** |\n| **compute** | | | | | | **{}** | **{}** |\n",
+        usd(e.storage_monthly_usd),
+        usd(e.storage_recommended_monthly_usd),
+        usd(e.compute.monthly_usd),
+        usd(e.compute.monthly_usd),
+    ));
+    if let Some(o) = e.operations {
+        out.push_str(&format!(
+            "| **operations** | | | | | | **{}** | **{}** |\n",
+            usd(o.monthly_usd),
+            usd(o.monthly_usd)
+        ));
+    }
+    out.push_str(&format!(
+        "| **self-hosted total** | | | | | | **{}** | **{}** |\n\n## Compared with commercial APM\n\n| vendor | plan | USD/month | breakdown |\n|---|---|---:|---|\n",
         usd(e.self_hosted_monthly_usd),
         usd(e.self_hosted_recommended_monthly_usd)
     ));
@@ -413,6 +570,7 @@ pub fn markdown(e: &Estimate) -> String {
             out.push_str(&format!("- **{}**: {f}\n", c.sizing.component));
         }
     }
+    out.push_str(&format!("- **compute**: {}\n", compute_formula(e)));
     out.push_str("\n## Prices\n\n");
     out.push_str(&format!(
         "- {}\n",
@@ -421,6 +579,11 @@ pub fn markdown(e: &Estimate) -> String {
     out.push_str(&format!(
         "- {}\n",
         price_text("Object storage", &e.object_storage)
+    ));
+    out.push_str(&format!("- {}\n", price_text("CPU", &e.compute.vcpu_hour)));
+    out.push_str(&format!(
+        "- {}\n",
+        price_text("Memory", &e.compute.gib_hour)
     ));
     for v in &e.comparison {
         for l in &v.lines {
@@ -444,6 +607,124 @@ pub fn markdown(e: &Estimate) -> String {
     out.push_str("\n## Notes\n\n");
     for n in &e.notes {
         out.push_str(&format!("- {n}\n"));
+    }
+    out
+}
+
+type SweepPoints = [(super::scale::Point, Estimate)];
+
+fn vendor_names(points: &SweepPoints) -> Vec<String> {
+    points
+        .first()
+        .map(|(_, e)| e.comparison.iter().map(|v| v.name.clone()).collect())
+        .unwrap_or_default()
+}
+
+/// The sweep for people: one row per size, one column per option, then what it assumes.
+pub fn sweep_table(
+    profile: &crate::profile::Profile,
+    sweep: &super::Sweep,
+    points: &SweepPoints,
+    bold: bool,
+) -> String {
+    let mut out = format!(
+        "cost of profile `{}` ({}) by workload.{}\n\n",
+        profile.stack.name, profile.source, sweep.field
+    );
+    let mut header = vec![
+        sweep.field.to_string(),
+        "SELF-HOSTED".to_string(),
+        "(STORAGE".to_string(),
+        "COMPUTE".to_string(),
+        "OPERATIONS)".to_string(),
+    ];
+    header.extend(vendor_names(points).into_iter().map(|n| n.to_uppercase()));
+    header.push("CHEAPEST".to_string());
+    let mut t = Table::new(header);
+    for (p, e) in points {
+        let own = super::scale::self_hosted(e);
+        let mut row = vec![
+            p.text.clone(),
+            usd(own),
+            usd(e.storage_recommended_monthly_usd),
+            usd(e.compute.monthly_usd),
+            e.operations.map_or("-".to_string(), |o| usd(o.monthly_usd)),
+        ];
+        row.extend(e.comparison.iter().map(vendor_total));
+        let cheapest = e
+            .comparison
+            .iter()
+            .map(|v| (v.name.as_str(), v.monthly_usd))
+            .chain(std::iter::once(("self-hosted", own)))
+            .min_by(|a, b| a.1.total_cmp(&b.1))
+            .map(|(n, _)| n.to_string())
+            .unwrap_or_default();
+        row.push(cheapest);
+        t.row(row);
+    }
+    out.push_str(&t.render(bold));
+    out.push_str("\nassumptions:\n");
+    for a in super::scale::assumptions(profile, sweep.field) {
+        out.push_str(&format!("  {a}\n"));
+    }
+    out
+}
+
+/// CSV: one row per size and option.
+pub fn sweep_csv(sweep: &super::Sweep, points: &SweepPoints) -> String {
+    let mut out = format!("{},option,monthly_usd\n", csv_field(sweep.field));
+    for (p, e) in points {
+        out.push_str(&format!(
+            "{},self-hosted,{:.2}\n",
+            csv_field(&p.text),
+            super::scale::self_hosted(e)
+        ));
+        for v in &e.comparison {
+            out.push_str(&format!(
+                "{},{},{:.2}\n",
+                csv_field(&p.text),
+                csv_field(&v.vendor),
+                v.monthly_usd
+            ));
+        }
+    }
+    out
+}
+
+/// Markdown: the sweep table and its assumptions.
+pub fn sweep_markdown(
+    profile: &crate::profile::Profile,
+    sweep: &super::Sweep,
+    points: &SweepPoints,
+) -> String {
+    let names = vendor_names(points);
+    let mut out = format!(
+        "# Cost by workload.{}: profile `{}`\n\n| {} | self-hosted | {} |\n|---:|---:|{}\n",
+        sweep.field,
+        profile.stack.name,
+        sweep.field,
+        names
+            .iter()
+            .map(|n| md_cell(n))
+            .collect::<Vec<_>>()
+            .join(" | "),
+        "---:|".repeat(names.len()),
+    );
+    for (p, e) in points {
+        out.push_str(&format!(
+            "| {} | {} | {} |\n",
+            p.text,
+            usd(super::scale::self_hosted(e)),
+            e.comparison
+                .iter()
+                .map(vendor_total)
+                .collect::<Vec<_>>()
+                .join(" | ")
+        ));
+    }
+    out.push_str("\n## Assumptions\n\n");
+    for a in super::scale::assumptions(profile, sweep.field) {
+        out.push_str(&format!("- {a}\n"));
     }
     out
 }

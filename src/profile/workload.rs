@@ -108,6 +108,25 @@ pub struct Pricing {
     /// Object storage (buckets), USD per GiB-month stored.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub object_storage: Option<NonNegative>,
+    /// Compute, USD per vCPU-hour of requests.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub vcpu_hour: Option<NonNegative>,
+    /// Compute, USD per GiB-hour of memory requests.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gib_hour: Option<NonNegative>,
+    /// The people who run the stack: a third line of the self-hosted bill, off unless set.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub operations: Option<Operations>,
+}
+
+/// Time spent running the stack (upgrades, incidents, capacity work) and what an hour costs.
+#[derive(Clone, Copy, Debug, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Operations {
+    /// Hours a month of engineering time, e.g. 20.
+    pub hours_per_month: NonNegative,
+    /// USD per hour, fully loaded (salary, benefits, overhead), e.g. 100.
+    pub hourly_rate: NonNegative,
 }
 
 /// A finite number ≥ 0 (a rate or a price). Refused while loading otherwise, at its position.
