@@ -336,6 +336,37 @@ fn pricing_file_replaces_the_catalog() {
 }
 
 #[test]
+fn an_item_without_a_list_price_says_so_and_only_it_makes_a_lower_bound() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = format!(
+        "{CATALOG}      spans: {{description: spans, quantity: trace-gb, unpriced: Acme publishes no price for spans, source: https://prices.example/acme, date: '2026-01-01'}}\n"
+    );
+    let catalog = write(dir.path(), "prices.yaml", &text);
+    let (json, stderr) = cost_json(&["--profile", "production", "--pricing", &catalog]);
+    let acme = &json["comparison"][0];
+    assert_eq!(acme["incomplete"], true);
+    // The priced item is priced in full: 15 hosts × $100.
+    assert_eq!(acme["monthly_usd"], 1500.0);
+    assert!(
+        stderr
+            .contains("for which Acme publishes no list price (Acme publishes no price for spans)"),
+        "{stderr}"
+    );
+    let out = obsctl()
+        .args(["cost", "--profile", "production", "--pricing", &catalog])
+        .output()
+        .unwrap();
+    let table = String::from_utf8(out.stdout).unwrap();
+    assert!(table.contains("≥ $1,500.00"), "{table}");
+    assert!(table.contains("GB: no published list price"), "{table}");
+    // The built-in catalog prices every item: no vendor total is a lower bound.
+    let (json, _) = cost_json(&["--profile", "production"]);
+    for v in json["comparison"].as_array().unwrap() {
+        assert_eq!(v["incomplete"], false, "{}", v["vendor"]);
+    }
+}
+
+#[test]
 fn a_bad_pricing_file_is_exit_2_with_flag_and_position() {
     let dir = tempfile::tempdir().unwrap();
     let catalog = write(
@@ -357,6 +388,55 @@ fn a_bad_pricing_file_is_exit_2_with_flag_and_position() {
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
+}
+
+#[test]
+fn a_price_without_source_or_date_is_exit_2_at_its_position() {
+    let dir = tempfile::tempdir().unwrap();
+    for (name, text, position, says) in [
+        (
+            "nosource.yaml",
+            CATALOG.replace("source: https://prices.example/acme, ", ""),
+            "nosource.yaml:13:",
+            "source",
+        ),
+        (
+            "undated.yaml",
+            CATALOG.replace(
+                "https://prices.example/acme, date: '2026-01-01'",
+                "https://prices.example/acme, date: undated",
+            ),
+            "undated.yaml:13:",
+            "YYYY-MM-DD",
+        ),
+        (
+            "nodate.yaml",
+            CATALOG.replace(
+                "https://prices.example/cpu, date: '2026-01-01'",
+                "https://prices.example/cpu",
+            ),
+            "nodate.yaml:5:",
+            "date",
+        ),
+        (
+            "emptysource.yaml",
+            CATALOG.replace("source: https://prices.example/block", "source: ''"),
+            "emptysource.yaml:2:",
+            "source",
+        ),
+    ] {
+        let catalog = write(dir.path(), name, &text);
+        let out = obsctl()
+            .args(["cost", "--profile", "dev", "--pricing", &catalog])
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{name}: {stderr}");
+        assert!(stderr.contains("--pricing"), "{name}: {stderr}");
+        assert!(stderr.contains(position), "{name}: {stderr}");
+        assert!(stderr.contains(says), "{name}: {stderr}");
+        assert!(out.stdout.is_empty(), "{name}: nothing priced with it");
+    }
 }
 
 #[test]
@@ -609,7 +689,16 @@ fn a_sweep_chart_has_one_line_per_option() {
 
 #[test]
 fn shipped_profiles_have_no_data_loss_warning_for_their_own_workload() {
-    for profile in ["dev", "production", "ha"] {
+    let stacks = Path::new(env!("CARGO_MANIFEST_DIR")).join("stacks");
+    let mut profiles: Vec<String> = fs::read_dir(&stacks)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "yaml"))
+        .map(|p| p.display().to_string())
+        .collect();
+    assert!(profiles.len() >= 3, "{profiles:?}");
+    profiles.extend(["dev", "production", "ha"].map(String::from));
+    for profile in &profiles {
         let (json, stderr) = cost_json(&["--profile", profile]);
         assert!(!stderr.contains("too small"), "{profile}: {stderr}");
         for c in json["components"].as_array().unwrap() {

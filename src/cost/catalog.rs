@@ -507,7 +507,7 @@ vendors:
             "vcpuHour: {price: 0.03, source: https://a.example/c, date: '2026-12-01'}",
             "vcpuHour: {price: 0.03, source: https://a.example/c, date: 'as of September'}",
         ));
-        assert!(err.starts_with("prices.yaml:6:"), "{err}");
+        assert!(err.starts_with("prices.yaml:5:62:"), "{err}");
         assert!(err.contains("compute.vcpuHour.date"), "{err}");
         // Missing entirely: the schema names the key and the position.
         let err = error(&MINIMAL.replace(", date: '2026-01-01'", ""));

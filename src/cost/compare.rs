@@ -243,16 +243,16 @@ mod tests {
             Some(0.0),
             "nothing billable costs nothing, priced or not"
         );
-        // 150k series, 1,500 included: 148,500 custom metrics with no sourced price.
+        // 150k series, 1,500 included: 148,500 custom metrics at $5 per 100 = $7,425.
         let custom = dd
             .lines
             .iter()
             .find(|l| l.item == "custom-metrics")
             .unwrap();
         assert_eq!(custom.billable, 148_500.0);
-        assert_eq!(custom.usd, None);
-        assert!(dd.incomplete, "custom metrics are billable but unpriced");
-        let total = 225.0 + 465.0 + u.log_gb * 0.10 + u.log_events / 1e6 * 1.70;
+        assert_eq!(custom.usd, Some(7_425.0));
+        assert!(!dd.incomplete, "every billable item has a list price");
+        let total = 225.0 + 465.0 + u.log_gb * 0.10 + u.log_events / 1e6 * 1.70 + 7_425.0;
         assert!((dd.monthly_usd - total).abs() < 1e-9);
     }
 

@@ -201,11 +201,12 @@ pub fn estimate(
             .filter(|l| l.usd.is_none() && l.billable > 0.0)
         {
             warnings.push(format!(
-                "{}: {} {} are billable as {} but the catalog has no sourced price for them ({}); its total is a lower bound",
+                "{}: {} {} are billable as `{}`, for which {} publishes no list price ({}); its total leaves them out and is a lower bound (≥)",
                 vendor.vendor,
                 report::count(line.billable),
                 line.unit,
                 line.item,
+                vendor.name,
                 line.unpriced.as_deref().unwrap_or("unpriced"),
             ));
         }

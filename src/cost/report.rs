@@ -71,7 +71,7 @@ fn breakdown_text(v: &super::compare::VendorCost) -> String {
         .filter_map(|l| match l.usd {
             Some(x) if x > 0.0 => Some(format!("{} {}", l.item, usd(x))),
             None if l.billable > 0.0 => Some(format!(
-                "{} {} {} not priced",
+                "{} {} {}: no published list price",
                 l.item,
                 count(l.billable),
                 l.unit
@@ -590,7 +590,10 @@ pub fn markdown(e: &Estimate) -> String {
             let price = match l.price {
                 Some(p) if l.per != 1.0 => format!("${p} per {} {}", count(l.per), l.unit),
                 Some(p) => format!("${p} per {}", l.unit_singular),
-                None => format!("not priced: {}", l.unpriced.as_deref().unwrap_or("")),
+                None => format!(
+                    "no published list price ({})",
+                    l.unpriced.as_deref().unwrap_or("")
+                ),
             };
             out.push_str(&format!(
                 "- {} {}: {price} ([source]({}), {})\n",
