@@ -358,7 +358,10 @@ fn an_item_without_a_list_price_says_so_and_only_it_makes_a_lower_bound() {
         .unwrap();
     let table = String::from_utf8(out.stdout).unwrap();
     assert!(table.contains("≥ $1,500.00"), "{table}");
-    assert!(table.contains("GB: no published list price"), "{table}");
+    assert!(
+        table.contains("spans 591 GB of traces: no published list price"),
+        "{table}"
+    );
     // The built-in catalog prices every item: no vendor total is a lower bound.
     let (json, _) = cost_json(&["--profile", "production"]);
     for v in json["comparison"].as_array().unwrap() {
@@ -467,7 +470,8 @@ fn charts_are_svg_or_png_by_extension() {
         "cost categories",
         "compute (pod requests)",
         "storage (volumes, buckets)",
-        "self-hosted, to scale",
+        "per host (infrastructure, APM)",
+        "node overhead 1.25",
     ] {
         assert!(text.contains(label), "{label} missing from the SVG");
     }
@@ -476,7 +480,7 @@ fn charts_are_svg_or_png_by_extension() {
     // IHDR: width and height, big-endian, right after the chunk header.
     let width = u32::from_be_bytes(bytes[16..20].try_into().unwrap());
     let height = u32::from_be_bytes(bytes[20..24].try_into().unwrap());
-    assert_eq!((width, height), (1200, 680));
+    assert_eq!((width, height), (1100, 620));
     // Nothing but the two charts: no temporary files left behind.
     assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 2);
 
@@ -500,7 +504,7 @@ fn charts_are_svg_or_png_by_extension() {
 const KNOWN: &str = "name: known
 metrics: {storage: 10Gi, replicas: 2, resources: {requests: {cpu: '1', memory: 2Gi}}}
 alertmanager: {resources: {requests: {cpu: 50m, memory: 64Mi}}}
-logs: {storage: 10Gi, caches: {chunks: 1Gi}, resources: {requests: {cpu: 500m, memory: 1Gi}}, values: {resultsCache: {enabled: false}}}
+logs: {storage: 10Gi, caches: {chunks: 1Gi, results: 256Mi}, resources: {requests: {cpu: 500m, memory: 1Gi}}, values: {resultsCache: {enabled: false}}}
 traces: {storage: 10Gi, resources: {requests: {cpu: 250m, memory: 512Mi}}}
 grafana: {resources: {requests: {cpu: 100m, memory: 256Mi}}}
 collector: {mode: daemonset, resources: {requests: {cpu: 100m, memory: 128Mi}}}
@@ -629,6 +633,14 @@ fn a_bad_scale_flag_is_exit_2() {
         ("hosts=1", "at least two"),
         ("hosts", "FIELD=V1,V2"),
         ("logs.ingestPerDay=20GiB,lots", "lots"),
+        (
+            "logs.bytesPerEvent=0,100",
+            "logs.bytesPerEvent=0: expected at least 1 byte",
+        ),
+        ("traces.bytesPerSpan=10,0", "traces.bytesPerSpan=0"),
+        ("hosts=15,-1", "-1"),
+        ("hosts=15,,50", "``"),
+        ("traces.spansPerSecond=1,NaN", "NaN"),
     ] {
         let out = obsctl()
             .args(["cost", "--profile", "production", "--scale", flag])
@@ -670,10 +682,20 @@ fn a_sweep_chart_has_one_line_per_option() {
     }
     let text = fs::read_to_string(&svg).unwrap();
     assert!(text.starts_with("<svg"));
-    // One polyline per option (self-hosted and three vendors) in the plot, plus one legend
-    // swatch each.
-    let polylines = text.matches("<polyline").count();
-    assert_eq!(polylines, 4 * 2, "{polylines} polylines");
+    // One coloured polyline per option (self-hosted and three vendors) in the plot, plus one
+    // legend swatch each; axes and grid are black or grey.
+    let mut strokes: std::collections::BTreeMap<&str, usize> = Default::default();
+    for tag in text.split("<polyline").skip(1) {
+        let stroke = tag
+            .split("stroke=\"")
+            .nth(1)
+            .and_then(|s| s.split('"').next())
+            .unwrap_or("");
+        *strokes.entry(stroke).or_default() += 1;
+    }
+    strokes.retain(|colour, _| *colour != "#000000" && *colour != "#EBEBEB");
+    assert_eq!(strokes.len(), 4, "{strokes:?}");
+    assert!(strokes.values().all(|n| *n == 2), "{strokes:?}");
     for name in [
         "self-hosted",
         "Datadog",

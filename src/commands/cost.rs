@@ -47,7 +47,9 @@ pub fn run(args: CostArgs) -> Result<CommandOutcome> {
 
     if let Some(sweep) = sweep {
         let points = scale::sweep(&profile, &catalog, &sweep).map_err(|e| match e {
-            scale::SweepError::Missing { .. } => anyhow::Error::from(UsageError(e.to_string())),
+            scale::SweepError::Missing { .. } | scale::SweepError::Invalid { .. } => {
+                anyhow::Error::from(UsageError(e.to_string()))
+            }
             other => anyhow::Error::from(other).context(format!(
                 "estimating the cost of profile `{}`",
                 profile.stack.name

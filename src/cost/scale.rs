@@ -110,6 +110,13 @@ pub enum SweepError {
         field: &'static str,
         section: &'static str,
     },
+    /// The value breaks a rule the profile's own `workload:` is held to.
+    #[error("--scale {field}={value}: {message}")]
+    Invalid {
+        field: &'static str,
+        value: String,
+        message: String,
+    },
 }
 
 /// The profile with the swept figure set to `point`.
@@ -159,6 +166,15 @@ pub fn with_point(
                 .bytes_per_span = Some(point.value as u64)
         }
         other => unreachable!("{other} is not in FIELDS"),
+    }
+    // The same rules as a `workload:` written in the profile (no 0-byte events, no spans for
+    // disabled traces, …).
+    if let Some((_, message)) = crate::profile::workload::check(&p.stack).into_iter().next() {
+        return Err(SweepError::Invalid {
+            field,
+            value: point.text.clone(),
+            message,
+        });
     }
     Ok(p)
 }

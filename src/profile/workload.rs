@@ -262,7 +262,7 @@ impl JsonSchema for ByteSize {
 
 /// Rules of the workload that one key's type cannot check: each is `(key path, message)`, for
 /// `validate` to report at the key's position.
-pub(super) fn check(stack: &Stack) -> Vec<(Vec<&'static str>, String)> {
+pub(crate) fn check(stack: &Stack) -> Vec<(Vec<&'static str>, String)> {
     let mut problems = Vec::new();
     let Some(w) = &stack.workload else {
         return problems;
