@@ -764,7 +764,28 @@ fn a_too_small_volume_warns_in_validate_and_plan_and_up_refuses_it() {
         .unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(2), "{stderr}");
-    assert!(stderr.contains("--accept-data-loss"), "{stderr}");
+    assert!(
+        stderr.contains("refusing to install profile `small`")
+            && stderr.contains("--accept-data-loss"),
+        "{stderr}"
+    );
+    // With the flag, `up` goes on past the check (and stops later, here for want of a cluster).
+    let out = obsctl()
+        .args(["up", "--yes", "--accept-data-loss", "--profile", &profile])
+        .env("KUBECONFIG", dir.path().join("none"))
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("too small"), "still warned: {stderr}");
+    assert!(!stderr.contains("refusing to install"), "{stderr}");
+    // A dry run only warns.
+    let out = obsctl()
+        .args(["up", "--dry-run", "--profile", &profile])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(stderr.contains("too small"), "{stderr}");
     // The shipped production profile passes both.
     let out = obsctl()
         .args(["plan", "--profile", "production"])
