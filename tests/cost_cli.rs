@@ -75,11 +75,11 @@ fn production_json_follows_the_contract() {
     assert_eq!(metrics["assumptions"]["samples_in_retention"], 1.296e10);
     assert_eq!(metrics["requested_pvc"], "100Gi");
     assert_eq!(metrics["monthly_usd"], 10.0);
-    // 20 GiB/day × 30 days ÷ 3.3 + 15% index + 2h WAL = 215.6 GiB, on a 300Gi volume.
+    // 20 GiB/day × 30 days × (0.2234 chunks + 1e-5 index) + 2h WAL = 135.71 GiB, on a 200Gi volume.
     let logs = component(&json, "logs");
     let gib = logs["storage_gib"].as_f64().unwrap();
     assert!(
-        (gib - (20.0 * 30.0 / 3.3 / 0.85 + 20.0 / 12.0)).abs() < 0.01,
+        (gib - (20.0 * 30.0 * (0.2234 + 1e-5) + 20.0 / 12.0)).abs() < 0.01,
         "{gib}"
     );
     assert!(logs["warning"].is_null(), "{}", logs["warning"]);

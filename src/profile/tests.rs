@@ -31,8 +31,8 @@ fn production_matches_its_contract() {
     assert_eq!(s.metrics.retention.to_string(), "30d");
     assert_eq!(s.metrics.storage.to_string(), "100Gi");
     assert_eq!(s.logs.retention.to_string(), "30d");
-    assert_eq!(s.logs.storage.to_string(), "300Gi");
-    assert_eq!(s.traces.storage.to_string(), "50Gi");
+    assert_eq!(s.logs.storage.to_string(), "200Gi");
+    assert_eq!(s.traces.storage.to_string(), "120Gi");
     assert!(s.alertmanager.storage.is_some());
     assert_eq!(
         s.grafana

@@ -23,7 +23,8 @@ use super::Stack;
 
 /// Bytes per span when the profile does not say: a third-party estimate of a span's binary size
 /// ("Total per span (binary): ~500 bytes", learnsystemdesign.in, distributed-tracing scale
-/// constraints). Real spans range from ~200 B to several KiB with stack traces.
+/// constraints). Real spans range from ~200 B to several KiB with stack traces; the mix obsctl's
+/// calibration fed Tempo averaged 337 B of protobuf a span.
 pub const DEFAULT_BYTES_PER_SPAN: u64 = 500;
 
 /// Bytes per log event when the profile does not say, to turn GiB into events for per-event
@@ -87,7 +88,7 @@ impl LogsWorkload {
 pub struct TracesWorkload {
     /// Spans per second ingested (after any sampling).
     pub spans_per_second: NonNegative,
-    /// Average size of one span as stored, before compression (default 500).
+    /// Average size of one span as sent over OTLP (protobuf), before Tempo compresses it (default 500).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub bytes_per_span: Option<u64>,
 }
