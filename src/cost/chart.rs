@@ -611,15 +611,22 @@ fn draw_lines<DB: DrawingBackend>(
             }
         }};
     }
+    // On log axes plotters labels only powers of ten, which leaves a sweep of 15..500 with one
+    // labelled tick: label the swept values themselves, and the bills at 1-2-5 steps.
+    let x_ticks = swept_values(series);
+    let y_ticks = one_two_five(y_range.start, y_range.end);
     match (log_x, log_y) {
         (true, true) => plot_lines!(builder
-            .build_cartesian_2d(x_range.log_scale(), y_range.log_scale())
+            .build_cartesian_2d(
+                x_range.log_scale().with_key_points(x_ticks),
+                y_range.log_scale().with_key_points(y_ticks)
+            )
             .map_err(draw_err)?),
         (true, false) => plot_lines!(builder
-            .build_cartesian_2d(x_range.log_scale(), y_range)
+            .build_cartesian_2d(x_range.log_scale().with_key_points(x_ticks), y_range)
             .map_err(draw_err)?),
         (false, true) => plot_lines!(builder
-            .build_cartesian_2d(x_range, y_range.log_scale())
+            .build_cartesian_2d(x_range, y_range.log_scale().with_key_points(y_ticks))
             .map_err(draw_err)?),
         (false, false) => plot_lines!(builder
             .build_cartesian_2d(x_range, y_range)
@@ -648,6 +655,33 @@ fn draw_lines<DB: DrawingBackend>(
     )?;
     root.present().map_err(draw_err)?;
     Ok(())
+}
+
+/// The x values of a sweep, in order, once each.
+fn swept_values(series: &[Series]) -> Vec<f64> {
+    let mut xs: Vec<f64> = series
+        .iter()
+        .flat_map(|(_, p)| p.iter().map(|(x, _)| *x))
+        .collect();
+    xs.sort_by(f64::total_cmp);
+    xs.dedup();
+    xs
+}
+
+/// 1, 2 and 5 times each power of ten between `low` and `high` (both > 0).
+fn one_two_five(low: f64, high: f64) -> Vec<f64> {
+    let mut ticks = Vec::new();
+    let mut decade = 10f64.powf(low.log10().floor());
+    while decade <= high {
+        for m in [1.0, 2.0, 5.0] {
+            let t = m * decade;
+            if (low..=high).contains(&t) {
+                ticks.push(t);
+            }
+        }
+        decade *= 10.0;
+    }
+    ticks
 }
 
 #[cfg(test)]
@@ -720,6 +754,19 @@ mod tests {
             "{smallest} over a floor of {bottom}"
         );
         assert!(top > tallest * 2.0, "{top} vs {tallest}");
+    }
+
+    #[test]
+    fn log_axes_label_the_swept_values_and_one_two_five_dollar_steps() {
+        assert_eq!(
+            one_two_five(150.0, 30_000.0),
+            [200.0, 500.0, 1e3, 2e3, 5e3, 1e4, 2e4]
+        );
+        let series: Vec<Series> = vec![
+            ("a".into(), vec![(50.0, 1.0), (15.0, 2.0)]),
+            ("b".into(), vec![(15.0, 3.0), (500.0, 4.0)]),
+        ];
+        assert_eq!(swept_values(&series), [15.0, 50.0, 500.0]);
     }
 
     #[test]

@@ -423,6 +423,19 @@ impl Inventory {
             .map(|p| p.memory_gib * p.copies as f64)
             .sum()
     }
+    /// The pods that run once per node (DaemonSets): a vendor's agent runs there too.
+    pub fn per_node(&self) -> Inventory {
+        Inventory {
+            pods: self
+                .pods
+                .iter()
+                .filter(|p| p.per == "nodes")
+                .cloned()
+                .collect(),
+            unreviewed: Vec::new(),
+            defaults_read: Vec::new(),
+        }
+    }
 }
 
 fn at<'a>(v: &'a Value, dotted: &str) -> Option<&'a Value> {

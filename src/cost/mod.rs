@@ -220,6 +220,20 @@ pub fn estimate(
         ),
         "not included on the self-hosted side: the Kubernetes control-plane fee, network egress, object-storage operations, backups".to_string(),
     ];
+    let per_node = compute.inventory.per_node();
+    if !per_node.pods.is_empty() {
+        let usd = compute::monthly_usd(
+            &per_node,
+            compute.vcpu_hour.price,
+            compute.gib_hour.price,
+            compute.node_overhead.value,
+        );
+        notes.push(format!(
+            "the per-node pods ({}) are {} of the compute line; a vendor needs its own agent on every node too, whose compute no vendor total here includes",
+            per_node.pods.iter().map(|p| p.pod.as_str()).collect::<Vec<_>>().join(", "),
+            report::usd(usd),
+        ));
+    }
     if operations.is_none() {
         notes.push("the people who run the stack are not counted: set `pricing.operations: {hoursPerMonth, hourlyRate}` in the profile to add them (vendors' prices include theirs)".to_string());
     }
