@@ -63,8 +63,10 @@ fn the_workbook_budget_figures_are_reproduced() {
             assert!(t[key].as_f64().unwrap() > 0.0, "{key}: {t}");
         }
     }
-    // The Workbook's raw-window detection of the 1h tier: 0.0144 × 60 minutes.
-    assert_eq!(tiers[0]["workbook_detection_minutes"], 0.864);
+    // The Workbook's detection of the 1h tier, which the rules meet: 0.0144 × 60 minutes.
+    assert_eq!(tiers[0]["detection_minutes_full_outage"], 0.864);
+    assert_eq!(tiers[0]["reset_minutes"], 4.928);
+    assert!(tiers[0].get("workbook_detection_minutes").is_none());
 
     let j = explain_json(&[
         "--objective",

@@ -60,6 +60,9 @@ slos:
 
 struct Fixture {
     dir: tempfile::TempDir,
+    /// The profile's scrape interval: the SLO groups pin it as their evaluation interval, and
+    /// promtool, which evaluates every group at one interval, must use the same.
+    evaluation_interval: String,
 }
 
 impl Fixture {
@@ -79,7 +82,16 @@ impl Fixture {
             .arg(dir.path().join("rules.yml"))
             .assert()
             .success();
-        Fixture { dir }
+        let evaluation_interval = text
+            .lines()
+            .find_map(|l| l.split("scrapeInterval: ").nth(1))
+            .map(|v| v.trim_end_matches('}').trim().to_string())
+            // obsctl's default scrape interval.
+            .unwrap_or_else(|| "30s".to_string());
+        Fixture {
+            dir,
+            evaluation_interval,
+        }
     }
 
     fn path(&self, name: &str) -> std::path::PathBuf {
@@ -90,7 +102,7 @@ impl Fixture {
     fn promtool_test(&self, name: &str, tests: Value) {
         let file = json!({
             "rule_files": ["rules.yml"],
-            "evaluation_interval": "1m",
+            "evaluation_interval": self.evaluation_interval,
             "tests": tests,
         });
         let path = self.path(&format!("{name}.test.yml"));
@@ -118,7 +130,11 @@ fn counter(segments: &[(f64, usize)]) -> String {
     for &(step, minutes) in segments {
         value += step;
         out.push_str(&format!(" {value}+{step}x{}", minutes - 1));
-        value += step * (minutes - 1) as f64;
+        // Added one step at a time, as promtool expands `a+bxn`: the next segment then starts
+        // exactly where promtool's float sum ended, never a hair below (a counter reset).
+        for _ in 1..minutes {
+            value += step;
+        }
     }
     out
 }
@@ -187,19 +203,21 @@ fn a_full_outage_pages_within_minutes_and_the_page_clears_after_recovery() {
                 firing("avail", 134, &[("critical", "1h"), ("critical", "6h"), ("warning", "1d"), ("warning", "3d")]),
                 // Seven minutes after recovery the 5m short window has cleared the 1h page...
                 firing("avail", 137, &[("critical", "6h"), ("warning", "1d"), ("warning", "3d")]),
-                // ...and the 6h page clears with its 30m short window (plus the 5m base window).
-                firing("avail", 162, &[("critical", "6h"), ("warning", "1d"), ("warning", "3d")]),
-                firing("avail", 166, &[("warning", "1d"), ("warning", "3d")]),
+                // ...and the 6h page clears with its raw 30m short window, 30m × (1 − 0.006) =
+                // 29.8 minutes after recovery, as the Workbook's does.
+                firing("avail", 159, &[("critical", "6h"), ("warning", "1d"), ("warning", "3d")]),
+                firing("avail", 161, &[("warning", "1d"), ("warning", "3d")]),
             ],
         }]),
     );
 }
 
 #[test]
-fn a_page_comes_within_five_minutes_of_an_outage() {
+fn the_page_comes_at_the_first_evaluation_after_an_outage_begins() {
     let f = Fixture::new();
     let traffic = shop_traffic(&[(60.0, 120), (0.0, 30)], &[(0.0, 120), (60.0, 30)]);
-    // The outage starts at minute 120: at 124 the 1h/5m tier pages.
+    // The outage starts at minute 120; the 1h/5m tier needs 0.864 minutes of it (the Workbook's
+    // figure) and pages at the first sample after, minute 121.
     f.promtool_test(
         "detection",
         json!([{
@@ -207,9 +225,9 @@ fn a_page_comes_within_five_minutes_of_an_outage() {
             "input_series": traffic,
             "promql_expr_test": [
                 {"expr": "count(ALERTS{alertstate=\"firing\",slo=\"avail\",severity=\"critical\",long_window=\"1h\"})",
-                 "eval_time": "121m", "exp_samples": []},
+                 "eval_time": "120m", "exp_samples": []},
                 {"expr": "count(ALERTS{alertstate=\"firing\",slo=\"avail\",severity=\"critical\",long_window=\"1h\"})",
-                 "eval_time": "124m", "exp_samples": [{"labels": "{}", "value": 1}]},
+                 "eval_time": "121m", "exp_samples": [{"labels": "{}", "value": 1}]},
             ],
         }]),
     );
@@ -262,11 +280,16 @@ fn healthy_traffic_never_fires() {
 fn alerts_carry_the_slo_labels_runbook_and_current_burn_rate() {
     let f = Fixture::new();
     let traffic = shop_traffic(&[(60.0, 120), (0.0, 10)], &[(0.0, 120), (60.0, 10)]);
-    // Worked by hand for minute 130 (ten minutes into the outage): the base 5m error increases are
-    // 60, 120, 180, 240 for minutes 121–124 and 300 from 125 on, 2400 errors in all; the 1h window
-    // holds 61 base samples of 300 requests (18300): 2400 / 18300 / 0.001 = 131.1×. The 6h, 1d and
-    // 3d windows hold the whole history, 38400 requests (the first base samples ramp up too):
-    // 62.5×.
+    // Worked by hand for minute 130 (ten minutes into the outage), with the 30s evaluations of
+    // the SLO group on 1m samples: the latest 5m increase counts 300 errors of 300 requests; the
+    // 1h window adds the 5m increases recorded from 72m30s to 127m30s (111 of them: Prometheus 2
+    // counts both ends of a range), divided by the 10 a 5m holds: 307.5 errors (the increases
+    // at half minutes extrapolate the ramp by 4.5/4) of 3322.5 requests. 607.5 / 3622.5 / 0.001
+    // = 167.7× (exactly: 600 / 3600, 166.7×). The 6h, 1d and 3d windows hold the whole history,
+    // 130 minutes. The 6h window, some tier's short window, is raw: `increase` over the counters
+    // from their first sample (both start at 0, so nothing is extrapolated), 600 errors of 7800
+    // requests, 76.9× exactly. The 1d and 3d windows, derived: 607.5 errors of 7808 requests (the
+    // first increases of the history ramp up from its start), 77.8×.
     let tier = |severity: &str,
                 long: &str,
                 short: &str,
@@ -296,10 +319,10 @@ fn alerts_carry_the_slo_labels_runbook_and_current_burn_rate() {
                 "eval_time": "130m",
                 "alertname": "SLOErrorBudgetBurn",
                 "exp_alerts": [
-                    tier("critical", "1h", "5m", "14.4", "131.1", "0.0144", "2"),
-                    tier("critical", "6h", "30m", "6", "62.5", "0.006", "5"),
-                    tier("warning", "1d", "2h", "3", "62.5", "0.003", "10"),
-                    tier("warning", "3d", "6h", "1", "62.5", "0.001", "10"),
+                    tier("critical", "1h", "5m", "14.4", "167.7", "0.0144", "2"),
+                    tier("critical", "6h", "30m", "6", "76.9", "0.006", "5"),
+                    tier("warning", "1d", "2h", "3", "77.8", "0.003", "10"),
+                    tier("warning", "3d", "6h", "1", "77.8", "0.001", "10"),
                 ],
             }],
         }]),
@@ -591,4 +614,142 @@ slos:
             ],
         }]),
     );
+}
+
+/// The Workbook's table (ch. 5, with its 1d/2h row), written out rather than taken from obsctl:
+/// long window, its minutes, the short window's minutes, and the error ratio both must exceed,
+/// for 99.9% over 30d and 99% over 28d (burn rate = budget share × period / long window:
+/// 14.4/6/3/1 and 13.44/5.6/2.8/0.9333…).
+const WORKBOOK_WINDOWS: [(&str, u64, u64); 4] = [
+    ("1h", 60, 5),
+    ("6h", 360, 30),
+    ("1d", 1440, 120),
+    ("3d", 4320, 360),
+];
+const THRESHOLDS_999_30D: [f64; 4] = [0.0144, 0.006, 0.003, 0.001];
+const THRESHOLDS_99_28D: [f64; 4] = [0.1344, 0.056, 0.028, 0.028 / 3.0];
+
+/// Two SLOs at the Workbook's objectives, each on its own job, evaluated (and scraped) once a
+/// minute like promtool's samples; nothing else, to keep promtool fast.
+const TIERS_PROFILE: &str = r#"
+name: tiers-test
+metrics:
+  retention: 30d
+  scrapeInterval: 1m
+slos:
+  - name: p999
+    service: a
+    objective: 99.9
+    window: 30d
+    indicator:
+      ratio:
+        errors: http_requests_total{job="a",code=~"5.."}
+        total: http_requests_total{job="a"}
+  - name: p99
+    service: b
+    objective: 99
+    window: 28d
+    indicator:
+      ratio:
+        errors: http_requests_total{job="b",code=~"5.."}
+        total: http_requests_total{job="b"}
+"#;
+
+/// Whether the tier with `long` window of `slo` fires at `minute`.
+fn tier_fires(slo: &str, long: &str, minute: u64, fires: bool) -> Value {
+    json!({
+        "expr": format!("count(ALERTS{{alertname=\"SLOErrorBudgetBurn\",alertstate=\"firing\",slo=\"{slo}\",long_window=\"{long}\"}})"),
+        "eval_time": format!("{minute}m"),
+        "exp_samples": if fires { json!([{"labels": "{}", "value": 1}]) } else { json!([]) },
+    })
+}
+
+/// 60 requests a minute on `job`: healthy for `healthy` minutes, then `ratio` of them failing for
+/// `bad` minutes, then healthy for `after` minutes.
+fn phases(job: &str, healthy: usize, ratio: f64, bad: usize, after: usize) -> Vec<Value> {
+    let ok = [
+        (60.0, healthy),
+        (60.0 * (1.0 - ratio), bad),
+        (60.0, after.max(1)),
+    ];
+    let errors = [(0.0, healthy), (60.0 * ratio, bad), (0.0, after.max(1))];
+    vec![
+        series(
+            &format!(r#"http_requests_total{{job="{job}",code="200"}}"#),
+            counter(&ok),
+        ),
+        series(
+            &format!(r#"http_requests_total{{job="{job}",code="500"}}"#),
+            counter(&errors),
+        ),
+    ]
+}
+
+/// For each tier of one objective, under promtool (evaluated every minute, the profile's
+/// interval), after a long window of healthy traffic:
+/// - a full outage fires within the Workbook's detection time (threshold × long window) plus
+///   one evaluation interval, and not earlier than one interval before it;
+/// - once it stops, the alert resolves within the Workbook's reset time (short window ×
+///   (1 − threshold)) plus one evaluation interval, and not earlier than one interval before it;
+/// - an error ratio 5% above the tier's threshold fires within the Workbook's time for it
+///   (threshold / ratio × long window) plus one evaluation interval, and not earlier than one
+///   interval before it.
+fn tiers_detect_and_reset_as_the_workbook_says(slo: &str, job: &str, thresholds: [f64; 4]) {
+    let f = Fixture::of(TIERS_PROFILE);
+    let mut groups = Vec::new();
+    // The last minute at which the alert must still be in its old state, and the first at
+    // which it must be in the new one, for a change the Workbook puts `t` minutes in.
+    let bounds = |t: f64| {
+        (
+            (t - 1.0).ceil().max(1.0) as u64 - 1,
+            (t + 1.0).floor() as u64,
+        )
+    };
+    for ((long, long_min, short_min), threshold) in WORKBOOK_WINDOWS.iter().zip(thresholds) {
+        let (w, s) = (*long_min as f64, *short_min as f64);
+        let h = *long_min;
+        // Full outage: long enough for the long window to exceed its threshold, and a little more.
+        let detect = threshold * w;
+        let bad = detect.ceil() as u64 + 3;
+        let reset = s * (1.0 - threshold);
+        let recovered = h + bad;
+        let (quiet, fired) = bounds(detect);
+        let (still, cleared) = bounds(reset);
+        groups.push(json!({
+            "name": format!("{slo} {long}: full outage"),
+            "interval": "1m",
+            "input_series": phases(job, h as usize, 1.0, bad as usize, reset.ceil() as usize + 3),
+            "promql_expr_test": [
+                tier_fires(slo, long, h, false),
+                tier_fires(slo, long, h + quiet, false),
+                tier_fires(slo, long, h + fired, true),
+                tier_fires(slo, long, recovered + still, true),
+                tier_fires(slo, long, recovered + cleared, false),
+            ],
+        }));
+        // An error ratio just above the threshold.
+        let ratio = threshold * 1.05;
+        let detect = threshold / ratio * w;
+        let (quiet, fired) = bounds(detect);
+        groups.push(json!({
+            "name": format!("{slo} {long}: 1.05 × threshold"),
+            "interval": "1m",
+            "input_series": phases(job, h as usize, ratio, fired as usize + 2, 1),
+            "promql_expr_test": [
+                tier_fires(slo, long, h + quiet, false),
+                tier_fires(slo, long, h + fired, true),
+            ],
+        }));
+    }
+    f.promtool_test(&format!("tiers-{slo}"), Value::Array(groups));
+}
+
+#[test]
+fn every_tier_detects_and_resets_as_the_workbook_says_at_99_9_over_30d() {
+    tiers_detect_and_reset_as_the_workbook_says("p999", "a", THRESHOLDS_999_30D);
+}
+
+#[test]
+fn every_tier_detects_and_resets_as_the_workbook_says_at_99_over_28d() {
+    tiers_detect_and_reset_as_the_workbook_says("p99", "b", THRESHOLDS_99_28D);
 }

@@ -16,9 +16,7 @@ use crate::profile::slo::LONGEST_ALERT_WINDOW_SECS;
 use crate::profile::types::format_seconds;
 use crate::profile::Profile;
 use crate::prometheus::Client;
-use crate::slo::explain::{
-    explain_objective, explain_slo, float_minutes_text, minutes_text, Explanation,
-};
+use crate::slo::explain::{explain_objective, explain_slo, minutes_text, Explanation};
 use crate::slo::report::{self, BudgetState};
 use crate::slo::rules;
 
@@ -221,17 +219,11 @@ fn tier_table(e: &Explanation) -> Table {
             format!("{}×", f.burn_rate),
             pct(f.error_ratio_threshold),
             pct(f.budget_consumed),
-            match (
-                f.detection_minutes_full_outage,
-                f.workbook_detection_minutes,
-            ) {
-                (Some(rules), Some(raw)) => {
-                    format!("{} ({} raw)", float_minutes_text(rules), minutes_text(raw))
-                }
-                _ => "never fires".into(),
-            },
+            f.detection_minutes_full_outage
+                .map(minutes_text)
+                .unwrap_or_else(|| "never fires".into()),
             f.reset_minutes
-                .map(float_minutes_text)
+                .map(minutes_text)
                 .unwrap_or_else(|| "-".into()),
         ]);
     }

@@ -7,17 +7,15 @@
 //! - after a long full outage it clears once the short window's ratio falls back under the
 //!   threshold: after short window × (1 − threshold).
 //!
-//! Those are the Workbook's figures for raw windows. obsctl's windows are sums of 5m increases
-//! (see `rules`), whose leading and trailing 5m ramp: at 100% errors a window of length W holds
-//! (t − B/2)/W of errors after t minutes (B = 5m base window), or t²/(2·B·W) while t < B. So the
-//! rules fire after θW + B/2 (or √(2·B·θW) when θW < B/2) and clear B/2 later than a raw short
-//! window would (except the 5m window, which is the base itself). Both are reported.
+//! Those are the Workbook's figures for raw windows, and obsctl's rules meet them (see `rules`):
+//! short windows are raw, so they clear exactly as the Workbook's do; long windows derived from
+//! the recorded 5m increases never count fewer of an outage's errors than a raw window, so they
+//! cross the threshold no later. The alert fires at the first rule evaluation after the figure;
+//! `tests/slo_rules.rs` proves both with promtool for every tier at 99.9% / 30d and 99% / 28d.
 
 use serde::Serialize;
 
-use crate::profile::slo::{
-    Calendar, Exact, Objective, Severity, Slo, Tier, BASE_WINDOW_SECS, TIERS,
-};
+use crate::profile::slo::{Calendar, Exact, Objective, Severity, Slo, Tier, TIERS};
 use crate::profile::types::format_seconds;
 use crate::profile::PromDuration;
 
@@ -52,28 +50,10 @@ pub struct TierFigures {
     pub budget_consumed: Exact,
     pub error_ratio_threshold: Exact,
     pub can_fire: bool,
-    /// With obsctl's rules, at 100% errors; `None` when it can never fire.
-    pub detection_minutes_full_outage: Option<f64>,
-    /// With obsctl's rules, after a full outage that filled the short window.
-    pub reset_minutes: Option<f64>,
-    /// The same two for raw windows (the SRE Workbook's table).
-    pub workbook_detection_minutes: Option<Exact>,
-    pub workbook_reset_minutes: Option<Exact>,
-}
-
-/// Minutes until a derived window of `window_secs` exceeds `threshold` at 100% errors, to 0.1s.
-fn derived_detection(threshold: Exact, window_secs: u64) -> f64 {
-    let base = Exact::ratio(i128::from(BASE_WINDOW_SECS), 60);
-    let ideal = threshold * Exact::ratio(i128::from(window_secs), 60);
-    let minutes = if window_secs == BASE_WINDOW_SECS {
-        // The base window is a plain 5m increase: no ramp.
-        ideal.to_f64()
-    } else if ideal + ideal >= base {
-        (ideal + base / Exact::int(2)).to_f64()
-    } else {
-        (2.0 * base.to_f64() * ideal.to_f64()).sqrt()
-    };
-    (minutes * 600.0).round() / 600.0
+    /// At 100% errors (threshold × long window); `None` when it can never fire.
+    pub detection_minutes_full_outage: Option<Exact>,
+    /// After a full outage that filled the short window: short window × (1 − threshold).
+    pub reset_minutes: Option<Exact>,
 }
 
 /// Explains one objective over one window, for the given tiers.
@@ -93,25 +73,14 @@ pub fn explain(
             let can_fire = tier.can_fire(objective, window);
             let long_minutes = Exact::ratio(i128::from(tier.long_secs), 60);
             let short_minutes = Exact::ratio(i128::from(tier.short_secs), 60);
-            let half_base = if tier.short_secs > BASE_WINDOW_SECS {
-                Exact::ratio(i128::from(BASE_WINDOW_SECS), 120)
-            } else {
-                Exact::int(0)
-            };
-            let workbook_reset = short_minutes * (Exact::int(1) - threshold);
             TierFigures {
                 tier: *tier,
                 burn_rate: tier.burn_rate(window),
                 budget_consumed: tier.budget,
                 error_ratio_threshold: threshold,
                 can_fire,
-                detection_minutes_full_outage: can_fire.then(|| {
-                    derived_detection(threshold, tier.long_secs)
-                        .max(derived_detection(threshold, tier.short_secs))
-                }),
-                reset_minutes: can_fire.then(|| (workbook_reset + half_base).to_f64()),
-                workbook_detection_minutes: can_fire.then(|| threshold * long_minutes),
-                workbook_reset_minutes: can_fire.then_some(workbook_reset),
+                detection_minutes_full_outage: can_fire.then(|| threshold * long_minutes),
+                reset_minutes: can_fire.then(|| short_minutes * (Exact::int(1) - threshold)),
             }
         })
         .collect();
@@ -202,8 +171,6 @@ struct TierJson {
     can_fire: bool,
     detection_minutes_full_outage: Option<f64>,
     reset_minutes: Option<f64>,
-    workbook_detection_minutes: Option<f64>,
-    workbook_reset_minutes: Option<f64>,
 }
 
 impl Explanation {
@@ -266,10 +233,10 @@ impl Explanation {
                     budget_consumed: t.budget_consumed.to_f64(),
                     error_ratio_threshold: t.error_ratio_threshold.to_f64(),
                     can_fire: t.can_fire,
-                    detection_minutes_full_outage: t.detection_minutes_full_outage,
-                    reset_minutes: t.reset_minutes,
-                    workbook_detection_minutes: t.workbook_detection_minutes.map(Exact::to_f64),
-                    workbook_reset_minutes: t.workbook_reset_minutes.map(Exact::to_f64),
+                    detection_minutes_full_outage: t
+                        .detection_minutes_full_outage
+                        .map(Exact::to_f64),
+                    reset_minutes: t.reset_minutes.map(Exact::to_f64),
                 })
                 .collect(),
         }
@@ -343,16 +310,15 @@ impl Explanation {
             if t.can_fire {
                 out.push_str(&format!(
                     "  {} at {}×: {act} when the last {long} and the last {short} both fail more than {}% of events, \
-                     i.e. {}% of the {} budget spent in {long}; a full outage is caught after {} ({} with raw windows), \
-                     and the alert clears about {} after recovery\n",
+                     i.e. {}% of the {} budget spent in {long}; a full outage is caught after {} \
+                     (at the first rule evaluation after that), and the alert clears {} after recovery\n",
                     tier.describe(),
                     t.burn_rate,
                     t.error_ratio_threshold * Exact::int(100),
                     t.budget_consumed * Exact::int(100),
                     self.window,
-                    t.detection_minutes_full_outage.map(float_minutes_text).unwrap_or_default(),
-                    t.workbook_detection_minutes.map(minutes_text).unwrap_or_default(),
-                    t.reset_minutes.map(float_minutes_text).unwrap_or_default(),
+                    t.detection_minutes_full_outage.map(minutes_text).unwrap_or_default(),
+                    t.reset_minutes.map(minutes_text).unwrap_or_default(),
                 ));
                 if let Some(min) = self.min_events {
                     out.push_str(&self.min_events_text(min, &long));
@@ -428,7 +394,7 @@ mod tests {
                 (
                     t.burn_rate.to_string(),
                     t.budget_consumed.to_string(),
-                    minutes_text(t.workbook_detection_minutes.unwrap()),
+                    minutes_text(t.detection_minutes_full_outage.unwrap()),
                     t.error_ratio_threshold.to_string(),
                 )
             })
@@ -450,30 +416,36 @@ mod tests {
                 want
             );
         }
-        // Reset ≈ the short window: 5m × (1 − 0.0144).
-        assert_eq!(
-            e.tiers[0].workbook_reset_minutes.unwrap().to_string(),
-            "4.928"
-        );
-        assert_eq!(
-            e.tiers[0].reset_minutes,
-            Some(4.928),
-            "the 5m window is the base itself"
-        );
-        // The 30m window is a sum of 5m increases: it clears 2.5 minutes later.
-        assert_eq!(e.tiers[1].reset_minutes, Some(29.82 + 2.5));
+        // Reset: the short window draining, 5m × (1 − 0.0144); the rules' short windows are raw.
+        assert_eq!(e.tiers[0].reset_minutes.unwrap().to_string(), "4.928");
+        assert_eq!(e.tiers[1].reset_minutes.unwrap().to_string(), "29.82");
     }
 
     #[test]
-    fn detection_accounts_for_the_ramp_of_derived_windows() {
+    fn detection_is_the_workbooks_threshold_times_long_window() {
         let e = explain_objective(&objective("99.9"), &parse_literal("30d"), None);
-        // 1h at 1.44%: √(2 × 5 × 0.864) = 2.94 minutes (the raw window: 0.864).
-        assert_eq!(e.tiers[0].detection_minutes_full_outage, Some(176.4 / 60.0));
-        // 1d at 0.3%: 4.32 + 2.5 minutes.
-        assert_eq!(e.tiers[2].detection_minutes_full_outage, Some(6.82));
+        let got: Vec<String> = e
+            .tiers
+            .iter()
+            .map(|t| t.detection_minutes_full_outage.unwrap().to_string())
+            .collect();
+        assert_eq!(got, ["0.864", "2.16", "4.32", "4.32"]);
+        let e = explain_objective(&objective("99"), &parse_literal("28d"), None);
+        let got: Vec<String> = e
+            .tiers
+            .iter()
+            .map(|t| t.detection_minutes_full_outage.unwrap().to_string())
+            .collect();
+        assert_eq!(got, ["8.064", "20.16", "40.32", "40.32"]);
+        // 1h at 72%: 43.2 minutes.
         let e = explain_objective(&objective("95"), &parse_literal("30d"), None);
-        // 1h at 72%: 43.2 + 2.5 minutes.
-        assert_eq!(e.tiers[0].detection_minutes_full_outage, Some(45.7));
+        assert_eq!(
+            e.tiers[0]
+                .detection_minutes_full_outage
+                .unwrap()
+                .to_string(),
+            "43.2"
+        );
     }
 
     #[test]
@@ -481,7 +453,7 @@ mod tests {
         let e = explain_objective(&objective("90"), &parse_literal("30d"), None);
         assert!(!e.tiers[0].can_fire);
         assert_eq!(e.tiers[0].detection_minutes_full_outage, None);
-        assert_eq!(e.tiers[0].workbook_detection_minutes, None);
+        assert_eq!(e.tiers[0].reset_minutes, None);
         let text = e.text();
         assert!(
             text.contains("critical 1h/5m at 14.4×: can never fire: it needs more than 144% of events to fail"),

@@ -229,7 +229,7 @@ pub fn backfill(openmetrics: &Path, data: &Path) {
 }
 
 /// A GET with a 10s bound; the body of a 2xx answer.
-fn get(url: &str) -> Option<String> {
+pub fn get(url: &str) -> Option<String> {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()

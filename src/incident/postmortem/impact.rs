@@ -575,7 +575,9 @@ async fn alerts(
             .map(|w| w[1].0 - w[0].0)
             .fold(f64::INFINITY, f64::min);
         // ALERTS can only lack history, never hold extra: when the condition held clearly
-        // earlier than ALERTS first shows the alert, the rules were not evaluating alerts then.
+        // earlier than ALERTS first shows the alert, the rules were not evaluating alerts then,
+        // or Prometheus had just started (it writes no ALERTS samples for a group's first two
+        // evaluations, while it restores `for` state, though it notifies).
         let (chosen, source) = match (fired.first(), held.first()) {
             (Some(a), Some(r)) if r.start + 1.5 * step.min(60.0) < a.start => {
                 (held, AlertSource::Recorded)
@@ -606,7 +608,8 @@ async fn alerts(
     if !recorded_tiers.is_empty() {
         notes.push(format!(
             "alert times for {} come from the recorded window series ({}), not ALERTS: ALERTS has no history \
-             for them then (the alert rules were not evaluated at that time, or the data was backfilled)",
+             for them then (the alert rules were not evaluated at that time, the data was backfilled, or \
+             Prometheus had just started: it writes no ALERTS samples for its first two evaluations)",
             recorded_tiers.join(", "),
             windows
                 .iter()

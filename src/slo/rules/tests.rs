@@ -82,9 +82,10 @@ fn at_most_ten_recording_rules_and_one_alert_per_tier() {
 }
 
 #[test]
-fn every_window_is_derived_from_the_two_base_recordings() {
+fn short_windows_are_raw_and_long_windows_derived_from_the_base_recordings() {
     let p = profile(AVAIL);
-    let groups = groups(&p.stack, &p.stack.slos[0]);
+    let slo = &p.stack.slos[0];
+    let groups = groups(&p.stack, slo);
     assert_eq!(
         records(&groups[0]),
         [
@@ -100,7 +101,30 @@ fn every_window_is_derived_from_the_two_base_recordings() {
         ]
     );
     assert_eq!(records(&groups[1]), ["slo:error_ratio:window30d"]);
+    // The derived windows count increases recorded at the scrape interval, so the group pins it.
+    assert_eq!(
+        groups[0].interval.as_deref(),
+        Some(p.stack.metrics.scrape_interval.to_string().as_str())
+    );
     assert_eq!(groups[1].interval.as_deref(), Some("2m"));
+    let sources: Vec<(u64, WindowSource)> = [300, 1800, 3600, 7200, 21600, 86400, 259200, 2592000]
+        .into_iter()
+        .map(|s| (s, window_source(slo, s)))
+        .collect();
+    use WindowSource::*;
+    assert_eq!(
+        sources,
+        [
+            (300, Base),
+            (1800, Raw),
+            (3600, Derived),
+            (7200, Raw),
+            (21600, Raw),
+            (86400, Derived),
+            (259200, Derived),
+            (2592000, Derived),
+        ]
+    );
     let exprs: Vec<&str> = groups
         .iter()
         .flat_map(|g| &g.rules)
@@ -109,16 +133,23 @@ fn every_window_is_derived_from_the_two_base_recordings() {
             _ => None,
         })
         .collect();
-    // Only the two base rules read the source series, over 5m; the rest sum recorded events.
-    let raw: Vec<&&str> = exprs
+    // The source series are read by the two base rules over 5m and by the short windows.
+    let raw_ranges: Vec<&str> = exprs
         .iter()
         .filter(|e| e.contains("http_requests_total"))
+        .map(|e| {
+            let at = e.find('[').unwrap() + 1;
+            &e[at..at + e[at..].find(']').unwrap()]
+        })
         .collect();
-    assert_eq!(raw.len(), 2);
-    assert!(raw.iter().all(|e| e.contains("[5m]")));
+    assert_eq!(raw_ranges, ["5m", "5m", "30m", "2h", "6h"]);
+    let interval = p.stack.metrics.scrape_interval.as_secs();
+    let per_base = number(300.0 / interval as f64);
     assert_eq!(
         exprs[4],
-        "sum_over_time(slo:errors:increase5m{slo=\"avail\"}[1h]) / sum_over_time(slo:total:increase5m{slo=\"avail\"}[1h])"
+        format!(
+            "(slo:errors:increase5m{{slo=\"avail\"}} + (sum_over_time(slo:errors:increase5m{{slo=\"avail\"}}[55m] offset 2m30s) / {per_base} or 0 * slo:errors:increase5m{{slo=\"avail\"}})) / (slo:total:increase5m{{slo=\"avail\"}} + (sum_over_time(slo:total:increase5m{{slo=\"avail\"}}[55m] offset 2m30s) / {per_base} or 0 * slo:total:increase5m{{slo=\"avail\"}}))"
+        )
     );
 }
 
@@ -251,7 +282,7 @@ fn good_and_latency_indicators_count_bad_events_from_the_total() {
     let good = &p.stack.slos[0];
     assert_eq!(
         errors_expr(good, "5m"),
-        "clamp_min(sum(increase(rpc_total[5m])) - (sum(increase(rpc_total{code=\"OK\"}[5m])) or vector(0)), 0)"
+        "clamp_min(sum(increase(rpc_total[5m])) - (sum(increase(rpc_total{code=\"OK\"}[5m])) or 0 * sum(increase(rpc_total[5m]))), 0)"
     );
     let lat = &p.stack.slos[1];
     assert_eq!(
