@@ -135,6 +135,43 @@ fn production_json_follows_the_contract() {
     for v in json["comparison"].as_array().unwrap() {
         assert_eq!(v["incomplete"], false, "{}", v["vendor"]);
     }
+    // Grafana Cloud bills every GB of logs received as processed ($0.05) and every GB kept
+    // beyond the free 50 as written ($0.40).
+    let log_gb = json["usage_per_month"]["log_gb"].as_f64().unwrap();
+    let grafana = &json["comparison"][2]["breakdown"];
+    let close = |got: &Value, want: f64| (got.as_f64().unwrap() - want).abs() < 0.01;
+    assert!(
+        close(&grafana["logs-processed"], log_gb * 0.05),
+        "{grafana}"
+    );
+    assert!(
+        close(&grafana["logs-written"], (log_gb - 50.0) * 0.40),
+        "{grafana}"
+    );
+
+    // Figures the catalog could not confirm on their source pages are marked, with the reason,
+    // and listed in the notes; the others are not.
+    let vcpu = &json["prices"]["vcpu_hour"];
+    assert!(vcpu["unconfirmed"].is_string(), "{vcpu}");
+    let lines = json["comparison"][2]["lines"].as_array().unwrap();
+    let line = |id: &str| lines.iter().find(|l| l["item"] == id).unwrap();
+    assert!(line("platform")["unconfirmed"].is_string());
+    assert!(line("logs-written").get("unconfirmed").is_none());
+    let notes: Vec<&str> = json["notes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n.as_str().unwrap())
+        .collect();
+    let note = notes
+        .iter()
+        .find(|n| n.starts_with("not confirmed on their source pages"))
+        .unwrap_or_else(|| panic!("{notes:?}"));
+    assert!(
+        note.contains("vCPU-hour") && note.contains("Grafana Cloud platform"),
+        "{note}"
+    );
+    assert!(!note.contains("logs-written"), "{note}");
 }
 
 #[test]

@@ -55,6 +55,10 @@ pub struct Price {
     pub source: String,
     /// The day the source was read, `YYYY-MM-DD`.
     pub date: String,
+    /// Why the figure is not confirmed on its source page, where it is not: `cost` lists such
+    /// figures in its notes and marks them where it shows them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unconfirmed: Option<String>,
 }
 
 #[derive(Clone, Debug, Deserialize)]
@@ -79,6 +83,10 @@ pub struct Figure {
     pub value: f64,
     pub source: String,
     pub date: String,
+    /// Why the figure is not confirmed on its source page, where it is not: `cost` lists such
+    /// figures in its notes and marks them where it shows them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unconfirmed: Option<String>,
 }
 
 /// One line of a vendor's bill.
@@ -102,6 +110,10 @@ pub struct Item {
     pub retention_beyond: Option<RetentionBeyond>,
     pub source: String,
     pub date: String,
+    /// Why the figure is not confirmed on its source page, where it is not: `cost` lists such
+    /// figures in its notes and marks them where it shows them.
+    #[serde(default)]
+    pub unconfirmed: Option<String>,
 }
 
 fn one() -> f64 {
@@ -266,7 +278,13 @@ fn check(catalog: &Catalog, root: &Node) -> Vec<Problem> {
     ] {
         let at = ["storage", key];
         check_number(&mut add, &at, "price", price.price);
-        check_provenance(&mut add, &at, &price.source, &price.date);
+        check_provenance(
+            &mut add,
+            &at,
+            &price.source,
+            &price.date,
+            &price.unconfirmed,
+        );
     }
     for (key, price) in [
         ("vcpuHour", &catalog.compute.vcpu_hour),
@@ -274,7 +292,13 @@ fn check(catalog: &Catalog, root: &Node) -> Vec<Problem> {
     ] {
         let at = ["compute", key];
         check_number(&mut add, &at, "price", price.price);
-        check_provenance(&mut add, &at, &price.source, &price.date);
+        check_provenance(
+            &mut add,
+            &at,
+            &price.source,
+            &price.date,
+            &price.unconfirmed,
+        );
     }
     let overhead = &catalog.compute.node_overhead;
     if !(overhead.value.is_finite() && overhead.value >= 1.0) {
@@ -291,6 +315,7 @@ fn check(catalog: &Catalog, root: &Node) -> Vec<Problem> {
         &["compute", "nodeOverhead"],
         &overhead.source,
         &overhead.date,
+        &overhead.unconfirmed,
     );
     if catalog.vendors.0.is_empty() {
         add(
@@ -313,7 +338,13 @@ fn check(catalog: &Catalog, root: &Node) -> Vec<Problem> {
                     format!("expected a number > 0, found {}", figure.value),
                 );
             }
-            check_provenance(&mut add, &at, &figure.source, &figure.date);
+            check_provenance(
+                &mut add,
+                &at,
+                &figure.source,
+                &figure.date,
+                &figure.unconfirmed,
+            );
         }
         if vendor.items.0.is_empty() {
             add(
@@ -363,7 +394,7 @@ fn check(catalog: &Catalog, root: &Node) -> Vec<Problem> {
                     );
                 }
             }
-            check_provenance(&mut add, &at, &item.source, &item.date);
+            check_provenance(&mut add, &at, &item.source, &item.date, &item.unconfirmed);
         }
     }
     problems
@@ -378,7 +409,19 @@ fn check_number(add: &mut impl FnMut(&[&str], String), at: &[&str], key: &str, v
     }
 }
 
-fn check_provenance(add: &mut impl FnMut(&[&str], String), at: &[&str], source: &str, date: &str) {
+fn check_provenance(
+    add: &mut impl FnMut(&[&str], String),
+    at: &[&str],
+    source: &str,
+    date: &str,
+    unconfirmed: &Option<String>,
+) {
+    if unconfirmed.as_deref().is_some_and(|r| r.trim().is_empty()) {
+        add(
+            &[at, &["unconfirmed"]].concat(),
+            "`unconfirmed` is empty: say why the figure is not confirmed on its source page, or leave the key out".into(),
+        );
+    }
     if !(source.starts_with("https://") || source.starts_with("http://")) {
         add(
             &[at, &["source"]].concat(),
@@ -437,6 +480,23 @@ mod tests {
                 assert!(item.price.is_some(), "{id} is unpriced");
             }
         }
+    }
+
+    #[test]
+    fn unconfirmed_figures_carry_their_reason_and_an_empty_reason_is_refused() {
+        let text = MINIMAL.replace(
+            "vcpuHour: {price: 0.03, source: https://a.example/c, date: '2026-12-01'}",
+            "vcpuHour: {price: 0.03, source: https://a.example/c, date: '2026-12-01', unconfirmed: table not in the copy}",
+        );
+        let c = Catalog::parse("prices.yaml", text.as_bytes()).unwrap();
+        assert_eq!(
+            c.compute.vcpu_hour.unconfirmed.as_deref(),
+            Some("table not in the copy")
+        );
+        assert_eq!(c.compute.gib_hour.unconfirmed, None);
+        let err = error(&text.replace("table not in the copy", "''"));
+        assert!(err.starts_with("prices.yaml:5:"), "{err}");
+        assert!(err.contains("compute.vcpuHour.unconfirmed"), "{err}");
     }
 
     fn error(text: &str) -> String {

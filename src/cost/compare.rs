@@ -103,6 +103,9 @@ pub struct Line {
     pub unpriced: Option<String>,
     pub source: String,
     pub date: String,
+    /// Why the price is not confirmed on its source page, where it is not.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub unconfirmed: Option<String>,
 }
 
 /// A vendor's monthly estimate.
@@ -179,6 +182,7 @@ fn line(item_id: &str, item: &Item, vendor: &Vendor, usage: &Usage) -> Line {
         unpriced: item.unpriced.clone(),
         source: item.source.clone(),
         date: item.date.clone(),
+        unconfirmed: item.unconfirmed.clone(),
     }
 }
 
@@ -277,8 +281,14 @@ mod tests {
         assert_eq!(usd(gc, "platform"), Some(19.0));
         // (150,000 - 10,000) / 1,000 × 6.50 = 910.
         assert!((usd(gc, "metrics").unwrap() - 910.0).abs() < 1e-9);
-        assert!((usd(gc, "logs").unwrap() - (u.log_gb - 50.0) * 0.5).abs() < 1e-9);
-        assert!((usd(gc, "traces").unwrap() - (u.trace_gb - 50.0) * 0.5).abs() < 1e-9);
+        // Every GB received is processed ($0.05); every GB kept beyond the free 50 is written ($0.40).
+        assert!((usd(gc, "logs-processed").unwrap() - u.log_gb * 0.05).abs() < 1e-9);
+        assert!((usd(gc, "logs-written").unwrap() - (u.log_gb - 50.0) * 0.40).abs() < 1e-9);
+        assert!((usd(gc, "traces-processed").unwrap() - u.trace_gb * 0.05).abs() < 1e-9);
+        assert!((usd(gc, "traces-written").unwrap() - (u.trace_gb - 50.0) * 0.40).abs() < 1e-9);
+        // 653.19 GB: $32.66 processed and $241.28 written.
+        let logs = u.log_gb * 0.05 + (u.log_gb - 50.0) * 0.40;
+        assert!((logs - 273.94).abs() < 0.01, "{logs}");
         assert_eq!(usd(gc, "users"), Some(12.0 * 8.0));
         // 30d of logs and 14d of traces are within the included 30 days.
         assert_eq!(usd(gc, "logs-retention"), Some(0.0));

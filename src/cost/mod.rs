@@ -31,6 +31,8 @@ pub struct PriceUsed {
     pub description: String,
     pub source: String,
     pub date: String,
+    /// Why a catalog price is not confirmed on its source page, where it is not.
+    pub unconfirmed: Option<String>,
 }
 
 /// One component's size and monthly storage cost.
@@ -109,6 +111,7 @@ pub fn estimate(
             description: format!("`pricing:` in {}", profile.source),
             source: profile.source.clone(),
             date: String::new(),
+            unconfirmed: None,
         },
         None => PriceUsed {
             price: catalog_price.price,
@@ -117,6 +120,7 @@ pub fn estimate(
             description: catalog_price.description.clone().unwrap_or_default(),
             source: catalog_price.source.clone(),
             date: catalog_price.date.clone(),
+            unconfirmed: catalog_price.unconfirmed.clone(),
         },
     };
     let block = price(
@@ -238,6 +242,13 @@ pub fn estimate(
         notes.push("the people who run the stack are not counted: set `pricing.operations: {hoursPerMonth, hourlyRate}` in the profile to add them (vendors' prices include theirs)".to_string());
     }
     notes.push("vendor figures are list prices from the catalog: no discounts, commitments or items the catalog does not list".to_string());
+    let unconfirmed = unconfirmed_figures(&block, &object, &compute, &comparison);
+    if !unconfirmed.is_empty() {
+        notes.push(format!(
+            "not confirmed on their source pages (the catalog says why for each): {}; check them on the live pages before you publish a comparison, or pass your own with `--pricing FILE`",
+            unconfirmed.join(", ")
+        ));
+    }
     notes.push(
         "a month is 730 hours; vendor GB are 10^9 bytes, storage GiB are 2^30 bytes".to_string(),
     );
@@ -357,4 +368,36 @@ fn required_workload(
     } else {
         Err(ProfileError::Invalid(problems))
     }
+}
+
+/// The figures this estimate used that the catalog marks `unconfirmed`, by name.
+fn unconfirmed_figures(
+    block: &PriceUsed,
+    object: &PriceUsed,
+    compute: &ComputeCost,
+    comparison: &[compare::VendorCost],
+) -> Vec<String> {
+    let mut out: Vec<String> = [
+        ("block storage", block),
+        ("object storage", object),
+        ("vCPU-hour", &compute.vcpu_hour),
+        ("GiB-hour", &compute.gib_hour),
+    ]
+    .into_iter()
+    .filter(|(_, p)| p.unconfirmed.is_some())
+    .map(|(name, _)| name.to_string())
+    .collect();
+    if compute.node_overhead.unconfirmed.is_some() {
+        out.push("node overhead".into());
+    }
+    for vendor in comparison {
+        out.extend(
+            vendor
+                .lines
+                .iter()
+                .filter(|l| l.unconfirmed.is_some() && l.price.is_some())
+                .map(|l| format!("{} {}", vendor.name, l.item)),
+        );
+    }
+    out
 }

@@ -82,10 +82,25 @@ fn breakdown_text(v: &super::compare::VendorCost) -> String {
         .join(" · ")
 }
 
-fn price_text(name: &str, p: &PriceUsed) -> String {
+/// How far a catalog figure was checked: `read 2026-12-04`, or `unconfirmed 2026-12-04` (with the
+/// catalog's reason when `reason`).
+fn checked_text(date: &str, unconfirmed: Option<&str>, reason: bool) -> String {
+    match unconfirmed {
+        None => format!("read {date}"),
+        Some(why) if reason => format!("unconfirmed {date}: {why}"),
+        Some(_) => format!("unconfirmed {date}"),
+    }
+}
+
+fn price_text(name: &str, p: &PriceUsed, reason: bool) -> String {
     let mut s = format!("{name} ${}/{} from the {}", p.price, p.unit, p.from);
     if p.from == "catalog" {
-        s.push_str(&format!(": {} ({}, {})", p.description, p.source, p.date));
+        s.push_str(&format!(
+            ": {} ({}, {})",
+            p.description,
+            p.source,
+            checked_text(&p.date, p.unconfirmed.as_deref(), reason)
+        ));
     } else {
         s.push_str(&format!(" ({})", p.description));
     }
@@ -155,6 +170,7 @@ pub fn json(e: &Estimate) -> Value {
             "description": p.description,
             "source": p.source,
             "date": p.date,
+            "unconfirmed": p.unconfirmed,
         })
     };
     json!({
@@ -175,6 +191,7 @@ pub fn json(e: &Estimate) -> Value {
             "node_overhead": e.compute.node_overhead.value,
             "node_overhead_reason": e.compute.node_overhead.description,
             "node_overhead_source": e.compute.node_overhead.source,
+            "node_overhead_unconfirmed": e.compute.node_overhead.unconfirmed,
             "monthly_usd": round(e.compute.monthly_usd, 2),
             "pods": e.compute.inventory.pods,
             "unreviewed_releases": e.compute.inventory.unreviewed,
@@ -310,16 +327,19 @@ pub fn table(e: &Estimate, bold: bool) -> String {
     out.push_str("prices:\n");
     out.push_str(&format!(
         "  {}\n",
-        price_text("block storage", &e.block_storage)
+        price_text("block storage", &e.block_storage, false)
     ));
     out.push_str(&format!(
         "  {}\n",
-        price_text("object storage", &e.object_storage)
+        price_text("object storage", &e.object_storage, false)
     ));
-    out.push_str(&format!("  {}\n", price_text("CPU", &e.compute.vcpu_hour)));
     out.push_str(&format!(
         "  {}\n",
-        price_text("memory", &e.compute.gib_hour)
+        price_text("CPU", &e.compute.vcpu_hour, false)
+    ));
+    out.push_str(&format!(
+        "  {}\n",
+        price_text("memory", &e.compute.gib_hour, false)
     ));
     out.push_str(&format!("  vendors: {}\n", e.catalog));
     out.push_str("notes:\n");
@@ -574,16 +594,19 @@ pub fn markdown(e: &Estimate) -> String {
     out.push_str("\n## Prices\n\n");
     out.push_str(&format!(
         "- {}\n",
-        price_text("Block storage", &e.block_storage)
+        price_text("Block storage", &e.block_storage, true)
     ));
     out.push_str(&format!(
         "- {}\n",
-        price_text("Object storage", &e.object_storage)
+        price_text("Object storage", &e.object_storage, true)
     ));
-    out.push_str(&format!("- {}\n", price_text("CPU", &e.compute.vcpu_hour)));
     out.push_str(&format!(
         "- {}\n",
-        price_text("Memory", &e.compute.gib_hour)
+        price_text("CPU", &e.compute.vcpu_hour, true)
+    ));
+    out.push_str(&format!(
+        "- {}\n",
+        price_text("Memory", &e.compute.gib_hour, true)
     ));
     for v in &e.comparison {
         for l in &v.lines {
@@ -597,7 +620,10 @@ pub fn markdown(e: &Estimate) -> String {
             };
             out.push_str(&format!(
                 "- {} {}: {price} ([source]({}), {})\n",
-                v.name, l.item, l.source, l.date
+                v.name,
+                l.item,
+                l.source,
+                checked_text(&l.date, l.unconfirmed.as_deref(), true)
             ));
         }
     }
