@@ -122,7 +122,7 @@ fn short_windows_are_raw_and_long_windows_derived_from_the_base_recordings() {
             (21600, Raw),
             (86400, Derived),
             (259200, Derived),
-            (2592000, Derived),
+            (2592000, Steps),
         ]
     );
     let exprs: Vec<&str> = groups
