@@ -272,25 +272,15 @@ fn check(catalog: &Catalog, root: &Node) -> Vec<Problem> {
             message,
         });
     };
-    for (key, price) in [
-        ("blockStorage", &catalog.storage.block_storage),
-        ("objectStorage", &catalog.storage.object_storage),
+    for (at, price) in [
+        (["storage", "blockStorage"], &catalog.storage.block_storage),
+        (
+            ["storage", "objectStorage"],
+            &catalog.storage.object_storage,
+        ),
+        (["compute", "vcpuHour"], &catalog.compute.vcpu_hour),
+        (["compute", "gibHour"], &catalog.compute.gib_hour),
     ] {
-        let at = ["storage", key];
-        check_number(&mut add, &at, "price", price.price);
-        check_provenance(
-            &mut add,
-            &at,
-            &price.source,
-            &price.date,
-            &price.unconfirmed,
-        );
-    }
-    for (key, price) in [
-        ("vcpuHour", &catalog.compute.vcpu_hour),
-        ("gibHour", &catalog.compute.gib_hour),
-    ] {
-        let at = ["compute", key];
         check_number(&mut add, &at, "price", price.price);
         check_provenance(
             &mut add,
