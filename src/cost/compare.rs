@@ -287,7 +287,7 @@ mod tests {
         assert!((usd(gc, "traces-processed").unwrap() - u.trace_gb * 0.05).abs() < 1e-9);
         assert!((usd(gc, "traces-written").unwrap() - (u.trace_gb - 50.0) * 0.40).abs() < 1e-9);
         // 653.19 GB: $32.66 processed and $241.28 written.
-        let logs = u.log_gb * 0.05 + (u.log_gb - 50.0) * 0.40;
+        let logs = usd(gc, "logs-processed").unwrap() + usd(gc, "logs-written").unwrap();
         assert!((logs - 273.94).abs() < 0.01, "{logs}");
         assert_eq!(usd(gc, "users"), Some(12.0 * 8.0));
         // 30d of logs and 14d of traces are within the included 30 days.

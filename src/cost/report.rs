@@ -92,6 +92,16 @@ fn checked_text(date: &str, unconfirmed: Option<&str>, reason: bool) -> String {
     }
 }
 
+/// The self-hosted side's four prices, named as the reports show them.
+fn self_hosted_prices(e: &Estimate) -> [(&'static str, &PriceUsed); 4] {
+    [
+        ("block storage", &e.block_storage),
+        ("object storage", &e.object_storage),
+        ("CPU", &e.compute.vcpu_hour),
+        ("memory", &e.compute.gib_hour),
+    ]
+}
+
 fn price_text(name: &str, p: &PriceUsed, reason: bool) -> String {
     let mut s = format!("{name} ${}/{} from the {}", p.price, p.unit, p.from);
     if p.from == "catalog" {
@@ -325,22 +335,9 @@ pub fn table(e: &Estimate, bold: bool) -> String {
         ));
     }
     out.push_str("prices:\n");
-    out.push_str(&format!(
-        "  {}\n",
-        price_text("block storage", &e.block_storage, false)
-    ));
-    out.push_str(&format!(
-        "  {}\n",
-        price_text("object storage", &e.object_storage, false)
-    ));
-    out.push_str(&format!(
-        "  {}\n",
-        price_text("CPU", &e.compute.vcpu_hour, false)
-    ));
-    out.push_str(&format!(
-        "  {}\n",
-        price_text("memory", &e.compute.gib_hour, false)
-    ));
+    for (name, p) in self_hosted_prices(e) {
+        out.push_str(&format!("  {}\n", price_text(name, p, false)));
+    }
     out.push_str(&format!("  vendors: {}\n", e.catalog));
     out.push_str("notes:\n");
     for n in &e.notes {
@@ -592,22 +589,14 @@ pub fn markdown(e: &Estimate) -> String {
     }
     out.push_str(&format!("- **compute**: {}\n", compute_formula(e)));
     out.push_str("\n## Prices\n\n");
-    out.push_str(&format!(
-        "- {}\n",
-        price_text("Block storage", &e.block_storage, true)
-    ));
-    out.push_str(&format!(
-        "- {}\n",
-        price_text("Object storage", &e.object_storage, true)
-    ));
-    out.push_str(&format!(
-        "- {}\n",
-        price_text("CPU", &e.compute.vcpu_hour, true)
-    ));
-    out.push_str(&format!(
-        "- {}\n",
-        price_text("Memory", &e.compute.gib_hour, true)
-    ));
+    for (name, p) in self_hosted_prices(e) {
+        let mut chars = name.chars();
+        let capitalised: String = chars
+            .next()
+            .map(|c| c.to_uppercase().chain(chars).collect())
+            .unwrap_or_default();
+        out.push_str(&format!("- {}\n", price_text(&capitalised, p, true)));
+    }
     for v in &e.comparison {
         for l in &v.lines {
             let price = match l.price {

@@ -12,8 +12,8 @@
 //!   `sum(increase(errors[W])) / sum(increase(total[W]))`. The short window is what clears an
 //!   alert after recovery, so it must drain exactly when the Workbook's does; raw scans of 30m,
 //!   2h and 6h together are 8% of the samples of Sloth's raw windows (5m to 3d).
-//! - **The other long windows and the SLO window** (1h, 1d, 3d, 30d): derived from `E`, so
-//!   their cost does not grow with the series behind the selectors:
+//! - **The other long windows** (1h, 1d, 3d, and an SLO window a tier alerts on): derived from
+//!   `E`, so their cost does not grow with the series behind the selectors:
 //!   `E + sum_over_time(E[W−5m] offset 2m30s) / (5m / interval)`, numerator and denominator alike
 //!   (a sum of events, so traffic-weighted; while the history is shorter than W, the events of
 //!   the history; a series younger than 2m30s has only `E`). `E` counts the latest 5m exactly. The overlapping 5m increases before it,
@@ -135,15 +135,13 @@ pub fn errors_expr(slo: &Slo, range: &str) -> String {
 fn errors_expr_filled(slo: &Slo, range: &str, zero: &str) -> String {
     let sum = sum(slo);
     let inc = |s: &Selector| format!("{sum}(increase({}[{range}]))", s.promql());
-    let zero = || zero.to_string();
     match &slo.indicator {
         Indicator::Ratio(r) => match (&r.errors, &r.good) {
-            (Some(errors), _) => format!("{} or {}", inc(errors), zero()),
+            (Some(errors), _) => format!("{} or {zero}", inc(errors)),
             (None, Some(good)) => format!(
-                "clamp_min({} - ({} or {}), 0)",
+                "clamp_min({} - ({} or {zero}), 0)",
                 inc(&r.total),
-                inc(good),
-                zero()
+                inc(good)
             ),
             (None, None) => unreachable!("validated: errors or good"),
         },
@@ -205,12 +203,12 @@ pub enum WindowSource {
 
 /// How the SLO's rules compute the window of `secs`.
 pub fn window_source(slo: &Slo, secs: u64) -> WindowSource {
+    let tiers = slo.live_tiers();
     if secs == BASE_WINDOW_SECS {
         WindowSource::Base
-    } else if slo.live_tiers().iter().any(|t| t.short_secs == secs) {
+    } else if tiers.iter().any(|t| t.short_secs == secs) {
         WindowSource::Raw
-    } else if secs == slo.window.as_secs() && !slo.live_tiers().iter().any(|t| t.long_secs == secs)
-    {
+    } else if secs == slo.window.as_secs() && !tiers.iter().any(|t| t.long_secs == secs) {
         WindowSource::Steps
     } else {
         WindowSource::Derived
@@ -425,8 +423,8 @@ pub fn groups(stack: &Stack, slo: &Slo) -> Vec<RuleGroup> {
         interval: Some(stack.metrics.scrape_interval.to_string()),
         rules,
     }];
-    // A 3d SLO window is also an alert window: recorded once, above. Derived (never a raw scan
-    // of the whole window), it reads one series per SLO and group.
+    // A 3d SLO window is also an alert window: recorded once, above. Any other is summed from
+    // the recorded increases at 5m steps (`WindowSource::Steps`), never a raw scan.
     if !windows.iter().any(|w| w.as_secs() == slo.window.as_secs()) {
         out.push(RuleGroup {
             name: format!("slo-{}-budget", slo.name),
